@@ -1,0 +1,3 @@
+import CoilNavCLI
+
+await CoilNavCommand.main()
