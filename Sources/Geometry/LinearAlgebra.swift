@@ -76,38 +76,49 @@ public struct SymmetricEigen: Sendable {
 
 /// The singular value decomposition `A = U diag(s) Vᵀ` of a 3×3 matrix, with singular values in
 /// descending order and `U`, `V` orthogonal (each may have determinant −1).
+///
+/// Computed by one-sided Jacobi (Hestenes): plane rotations applied to the columns of `A` until
+/// they are mutually orthogonal; the rotations accumulate into `V`, the column norms are the
+/// singular values and the normalised columns are `U`. Unlike an eigen-decomposition of `AᵀA`,
+/// this keeps full accuracy for the small singular values that rank tests look at.
 public struct SVD3: Sendable {
     public var u: Matrix3
     public var singularValues: Vector3
     public var v: Matrix3
 
     public init(_ a: Matrix3) {
-        // Eigen-decomposition of AᵀA gives V and s²; U's columns are A vᵢ / sᵢ, completed to an
-        // orthonormal basis where a singular value vanishes. Accurate enough here because the
-        // callers compare singular values against relative thresholds far above ε·s₁.
-        let ata = a.transposed * a
-        let e = SymmetricEigen(symmetric: ata)
-        let v0 = e.vector3(0), v1 = e.vector3(1)
-        var v2 = e.vector3(2)
-        // Make V a right-handed basis for definiteness; U absorbs the sign.
-        if v0.cross(v1).dot(v2) < 0 { v2 = -v2 }
-        let s = Vector3(Swift.max(e.values[0], 0).squareRoot(), Swift.max(e.values[1], 0).squareRoot(), Swift.max(e.values[2], 0).squareRoot())
-        let av0 = a * v0, av1 = a * v1, av2 = a * v2
-        let tiny = Swift.max(s.x, 1e-300) * 1e-12
-        let u0 = s.x > tiny ? av0 / s.x : Vector3(1, 0, 0)
-        var u1 = s.y > tiny ? av1 / s.y : u0.anyPerpendicular
-        // Re-orthogonalise against u0 (Gram–Schmidt) to clean round-off.
-        u1 = (u1 - u0 * u0.dot(u1)).normalized
-        var u2: Vector3
-        if s.z > tiny {
-            u2 = av2 / s.z
-            u2 = (u2 - u0 * u0.dot(u2) - u1 * u1.dot(u2)).normalized
-        } else {
-            u2 = u0.cross(u1)
+        var c = [a.column(0), a.column(1), a.column(2)]
+        var vc = [Vector3(1, 0, 0), Vector3(0, 1, 0), Vector3(0, 0, 1)]
+        for _ in 0..<60 {
+            var rotated = false
+            for (p, q) in [(0, 1), (0, 2), (1, 2)] {
+                let alpha = c[p].lengthSquared, beta = c[q].lengthSquared, gamma = c[p].dot(c[q])
+                if gamma == 0 || Swift.abs(gamma) <= 1e-15 * (alpha * beta).squareRoot() { continue }
+                rotated = true
+                let zeta = (beta - alpha) / (2 * gamma)
+                let t = (zeta >= 0 ? 1.0 : -1.0) / (Swift.abs(zeta) + (1 + zeta * zeta).squareRoot())
+                let cs = 1 / (1 + t * t).squareRoot(), sn = cs * t
+                let cp = c[p], cq = c[q]
+                c[p] = cp * cs - cq * sn
+                c[q] = cp * sn + cq * cs
+                let vp = vc[p], vq = vc[q]
+                vc[p] = vp * cs - vq * sn
+                vc[q] = vp * sn + vq * cs
+            }
+            if !rotated { break }
         }
+        let norms = c.map(\.length)
+        let order = [0, 1, 2].sorted { norms[$0] > norms[$1] }
+        let s = Vector3(norms[order[0]], norms[order[1]], norms[order[2]])
+        let tiny = Swift.max(s.x, 1e-300) * 1e-14
+        let u0 = s.x > tiny ? c[order[0]] / s.x : Vector3(1, 0, 0)
+        var u1 = s.y > tiny ? c[order[1]] / s.y : u0.anyPerpendicular
+        u1 = (u1 - u0 * u0.dot(u1)).normalized
+        var u2 = s.z > tiny ? c[order[2]] / s.z : u0.cross(u1)
+        u2 = (u2 - u0 * u0.dot(u2) - u1 * u1.dot(u2)).normalized
         self.u = Matrix3(columns: u0, u1, u2)
         self.singularValues = s
-        self.v = Matrix3(columns: v0, v1, v2)
+        self.v = Matrix3(columns: vc[order[0]], vc[order[1]], vc[order[2]])
     }
 }
 
