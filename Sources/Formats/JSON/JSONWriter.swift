@@ -29,7 +29,7 @@ enum JSONWriter {
                     file: destination, field: Self.render(path),
                     message: "cannot write \(x): JSON has no representation for NaN or infinity")
             }
-            out += Self.format(x)
+            out += shortestDecimal(x)
         case .array(let elements):
             if elements.isEmpty {
                 out += "[]"
@@ -67,14 +67,6 @@ enum JSONWriter {
             }
             out += Self.spaces(indent) + "}"
         }
-    }
-
-    /// The text of a finite number.
-    static func format(_ x: Double) -> String {
-        if x == x.rounded(), Swift.abs(x) < 1e15 {
-            return String(Int64(x))
-        }
-        return x.description
     }
 
     private static func writeString(_ s: String, into out: inout String) {
