@@ -22,13 +22,15 @@ enum FileAccess {
         }
     }
 
+    /// A short reason for a Foundation file error ("no such file", "permission denied").
     private static func reason(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
-        {
-            return String(cString: strerror(code.rawValue))
+        guard let cocoa = error as? CocoaError else { return error.localizedDescription }
+        switch cocoa.code {
+        case .fileReadNoSuchFile, .fileNoSuchFile: return "no such file or directory"
+        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+        case .fileWriteOutOfSpace: return "no space left on the device"
+        case .fileWriteVolumeReadOnly: return "the volume is read-only"
+        default: return cocoa.localizedDescription
         }
-        return error.localizedDescription
     }
 }

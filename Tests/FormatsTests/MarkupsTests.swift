@@ -232,4 +232,17 @@ import Testing
         #expect(!MarkupsFile.isAcceptedSchema("markups-schema-v2.0.0.json#"))
         #expect(!MarkupsFile.isAcceptedSchema("markups-schema-v1.0.json#"))
     }
+
+    @Test func loadAndWriteUseTheFileSystem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("coilnav-markups-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("fids.mrk.json").path
+        let file = try MarkupsFile.parse(Data(Self.slicerLPS.utf8), source: "fids.mrk.json")
+        try file.write(path: path, coordinateSystem: .ras)
+        let back = try MarkupsFile.load(path: path)
+        #expect(back.markups[0].coordinateSystem == .ras)
+        #expect(back.markups[0].points == file.markups[0].points)
+        #expect(back.markups[0].controlPoints[3].positionStatus == .undefined && back.markups[0].controlPoints[3].position == nil)
+    }
 }

@@ -246,12 +246,7 @@ import Testing
         #expect(back.fiducials == Self.plan.fiducials)
         #expect(back.target(named: "L-DLPFC")?.coilToCortexMM == 18.75)
         let missing = dir.appendingPathComponent("nope.json").path
-        #expect(throws: FileFormatError.self) { try Plan.load(path: missing) }
-        do {
-            _ = try Plan.load(path: missing)
-        } catch {
-            #expect(error.file == missing)
-            #expect(error.message.hasPrefix("cannot read the file: "))
-        }
+        #expect(formatError { () throws(FileFormatError) in try Plan.load(path: missing) }
+            == FileFormatError(file: missing, message: "cannot read the file: no such file or directory"))
     }
 }

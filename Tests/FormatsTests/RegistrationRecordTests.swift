@@ -90,4 +90,15 @@ import Testing
             try r.serialized()
         }
     }
+
+    @Test func loadAndWriteUseTheFileSystem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("coilnav-registration-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("registration.json").path
+        try Self.record.write(path: path)
+        let back = try RegistrationRecord.load(path: path)
+        #expect(back.fiducialResiduals == Self.record.fiducialResiduals && back.surface == Self.record.surface)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == (try Self.record.serialized(destination: path)))
+    }
 }
