@@ -30,7 +30,6 @@ struct JSONValue: Equatable, Sendable {
         self.offset = offset
     }
 
-    static let null = JSONValue(.null)
     static func bool(_ b: Bool) -> JSONValue { JSONValue(.bool(b)) }
     static func number(_ x: Double) -> JSONValue { JSONValue(.number(x)) }
     static func number(_ i: Int) -> JSONValue { JSONValue(.number(Double(i))) }
