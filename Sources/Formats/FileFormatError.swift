@@ -88,25 +88,9 @@ extension FileFormatError {
     }
 }
 
-/// Quotes a piece of file content for an error message, shortened if it is long.
+/// Quotes a piece of file content for an error message, shortened if it is long, escaped as
+/// a JSON string would be (so control characters stay visible).
 func quoted(_ text: String, limit: Int = 40) -> String {
-    var t = text
-    if t.count > limit { t = String(t.prefix(limit)) + "…" }
-    var out = "\""
-    for s in t.unicodeScalars {
-        switch s {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if s.value < 0x20 || s.value == 0x7F {
-                out += "\\u{\(String(s.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(s)
-            }
-        }
-    }
-    return out + "\""
+    let shown = text.count > limit ? String(text.prefix(limit)) + "…" : text
+    return "\"" + jsonEscaped(shown) + "\""
 }

@@ -177,9 +177,7 @@ extension Plan {
             fiducials.append(LabeledPoint(label: try Self.nonEmptyString(labelField), position: try o.required("positionMM").vector3()))
             fiducialLabelFields.append(labelField)
         }
-        if let (first, again) = VersionedFile.firstDuplicate(fiducials.map(\.label)) {
-            throw fiducialLabelFields[again].error("duplicate fiducial label \(quoted(fiducials[again].label)) (also fiducials[\(first)])")
-        }
+        try VersionedFile.rejectDuplicates(fiducials.map(\.label), fields: fiducialLabelFields, what: "fiducial label", list: "fiducials")
 
         var targets: [PlanTarget] = []
         var nameFields: [JSONField] = []
@@ -188,9 +186,7 @@ extension Plan {
             targets.append(target)
             nameFields.append(nameField)
         }
-        if let (first, again) = VersionedFile.firstDuplicate(targets.map(\.name)) {
-            throw nameFields[again].error("duplicate target name \(quoted(targets[again].name)) (also targets[\(first)])")
-        }
+        try VersionedFile.rejectDuplicates(targets.map(\.name), fields: nameFields, what: "target name", list: "targets")
 
         var provenance: Provenance? = nil
         if let p = root.optional("provenance") {
@@ -274,16 +270,13 @@ extension Plan {
         for (i, f) in self.fiducials.enumerated() where f.label.trimmingCharacters(in: .whitespaces).isEmpty {
             throw fail("fiducials[\(i)].label", "must not be empty")
         }
-        if let (first, again) = VersionedFile.firstDuplicate(self.fiducials.map(\.label)) {
-            throw fail("fiducials[\(again)].label", "duplicate fiducial label \(quoted(self.fiducials[again].label)) (also fiducials[\(first)])")
-        }
+        try VersionedFile.rejectDuplicates(
+            self.fiducials.map(\.label), what: "fiducial label", list: "fiducials", key: "label", destination: destination)
         for (i, t) in self.targets.enumerated() {
             if t.name.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("targets[\(i)].name", "must not be empty") }
             if let d = t.coilToCortexMM, d < 0 { throw fail("targets[\(i)].coilToCortexMM", "must not be negative, got \(d)") }
         }
-        if let (first, again) = VersionedFile.firstDuplicate(self.targets.map(\.name)) {
-            throw fail("targets[\(again)].name", "duplicate target name \(quoted(self.targets[again].name)) (also targets[\(first)])")
-        }
+        try VersionedFile.rejectDuplicates(self.targets.map(\.name), what: "target name", list: "targets", key: "name", destination: destination)
         if let mesh = self.scalpMeshPath, mesh.trimmingCharacters(in: .whitespaces).isEmpty {
             throw fail("scalpMesh", "must not be empty")
         }

@@ -98,9 +98,7 @@ extension RegistrationRecord {
             residuals.append(FiducialResidual(name: try Plan.nonEmptyString(nameField), residualMM: try o.required("residualMM").nonNegativeNumber()))
             nameFields.append(nameField)
         }
-        if let (first, again) = VersionedFile.firstDuplicate(residuals.map(\.name)) {
-            throw nameFields[again].error("duplicate fiducial name \(quoted(residuals[again].name)) (also fiducialResiduals[\(first)])")
-        }
+        try VersionedFile.rejectDuplicates(residuals.map(\.name), fields: nameFields, what: "fiducial name", list: "fiducialResiduals")
 
         var surface: SurfaceSummary? = nil
         if let s = root.optional("surface") {
@@ -149,11 +147,8 @@ extension RegistrationRecord {
             if r.name.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("fiducialResiduals[\(i)].name", "must not be empty") }
             if r.residualMM < 0 { throw fail("fiducialResiduals[\(i)].residualMM", "must not be negative, got \(r.residualMM)") }
         }
-        if let (first, again) = VersionedFile.firstDuplicate(self.fiducialResiduals.map(\.name)) {
-            throw fail(
-                "fiducialResiduals[\(again)].name",
-                "duplicate fiducial name \(quoted(self.fiducialResiduals[again].name)) (also fiducialResiduals[\(first)])")
-        }
+        try VersionedFile.rejectDuplicates(
+            self.fiducialResiduals.map(\.name), what: "fiducial name", list: "fiducialResiduals", key: "name", destination: destination)
         if let s = self.surface {
             if s.rmsBeforeMM < 0 { throw fail("surface.rmsBeforeMM", "must not be negative, got \(s.rmsBeforeMM)") }
             if s.rmsAfterMM < 0 { throw fail("surface.rmsAfterMM", "must not be negative, got \(s.rmsAfterMM)") }

@@ -53,4 +53,22 @@ enum VersionedFile {
         }
         return nil
     }
+
+    /// Reading: refuses a repeated name, located at the repeat's field. `what` names the
+    /// value ("target name"), `list` the array holding the elements ("targets").
+    static func rejectDuplicates(_ names: [String], fields: [JSONField], what: String, list: String) throws(FileFormatError) {
+        if let (first, again) = Self.firstDuplicate(names) {
+            throw fields[again].error("duplicate \(what) \(quoted(names[again])) (also \(list)[\(first)])")
+        }
+    }
+
+    /// Writing: refuses a repeated name, naming the field `list[i].key` of `destination`.
+    static func rejectDuplicates(
+        _ names: [String], what: String, list: String, key: String, destination: String
+    ) throws(FileFormatError) {
+        if let (first, again) = Self.firstDuplicate(names) {
+            throw FileFormatError(
+                file: destination, field: "\(list)[\(again)].\(key)", message: "duplicate \(what) \(quoted(names[again])) (also \(list)[\(first)])")
+        }
+    }
 }

@@ -71,28 +71,36 @@ enum JSONWriter {
 
     private static func writeString(_ s: String, into out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let h = String(scalar.value, radix: 16, uppercase: true)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
+        out += jsonEscaped(s)
         out += "\""
     }
 
     private static func spaces(_ level: Int) -> String { String(repeating: " ", count: 4 * level) }
 
     private static func render(_ path: [String]) -> String? { path.isEmpty ? nil : path.joined() }
+}
+
+/// The body of a JSON string literal for `s`: quotes, backslashes and control characters
+/// escaped (`\n`, `\t`, `\u0001` …), everything else as is.
+func jsonEscaped(_ s: String) -> String {
+    var out = ""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
+        default:
+            if scalar.value < 0x20 {
+                let h = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out
 }
