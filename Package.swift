@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "coilnav", targets: ["coilnav"]),
         .library(name: "Geometry", targets: ["Geometry"]),
+        .library(name: "Registration", targets: ["Registration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -14,6 +15,8 @@ let package = Package(
     targets: [
         // Pure rigid-body maths and small dense linear algebra. No Foundation, no I/O.
         .target(name: "Geometry"),
+        // Paired-point registration, FRE/TRE prediction and pivot calibration. Pure maths, no I/O.
+        .target(name: "Registration", dependencies: ["Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -24,5 +27,6 @@ let package = Package(
         ),
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
+        .testTarget(name: "RegistrationTests", dependencies: ["Registration", "Geometry"]),
     ]
 )
