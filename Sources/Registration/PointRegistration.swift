@@ -112,21 +112,9 @@ public enum PointRegistration {
         for p in head where !p.position.isFinite { throw .nonFiniteCoordinate(label: p.label, side: .head) }
         for p in mri where !p.position.isFinite { throw .nonFiniteCoordinate(label: p.label, side: .mri) }
 
-        // Index the head labels; find duplicates on both sides.
-        var headIndex: [String: Int] = [:]
-        headIndex.reserveCapacity(head.count)
-        for (i, p) in head.enumerated() {
-            if headIndex.updateValue(i, forKey: normalizedLabel(p.label)) != nil {
-                throw .duplicateLabel(p.label, side: .head)
-            }
-        }
-        var mriKeys: [String] = []
-        mriKeys.reserveCapacity(mri.count)
-        for p in mri {
-            let key = normalizedLabel(p.label)
-            if mriKeys.contains(key) { throw .duplicateLabel(p.label, side: .mri) }
-            mriKeys.append(key)
-        }
+        // Normalise the labels; duplicates on either side are errors.
+        let headIndex = try LabelIndex(head, side: .head)
+        let mriIndex = try LabelIndex(mri, side: .mri)
         if Swift.min(head.count, mri.count) < Self.minimumPairs {
             throw .tooFewPairs(found: Swift.min(head.count, mri.count), required: Self.minimumPairs)
         }
@@ -137,18 +125,19 @@ public enum PointRegistration {
         mriPoints.reserveCapacity(mri.count)
         pairKeys.reserveCapacity(mri.count)
         var onlyInMRI: [String] = []
-        for (j, p) in mri.enumerated() {
-            if let i = headIndex[mriKeys[j]] {
+        for j in 0..<mri.count {
+            let key = mriIndex.keys[j]
+            if let i = headIndex.index(of: key) {
                 headPoints.append(head[i].position)
-                mriPoints.append(p)
-                pairKeys.append(mriKeys[j])
+                mriPoints.append(mri[j])
+                pairKeys.append(key)
             } else {
-                onlyInMRI.append(p.label)
+                onlyInMRI.append(mri[j].label)
             }
         }
         var onlyInHead: [String] = []
         if headPoints.count < head.count {
-            for p in head where !mriKeys.contains(normalizedLabel(p.label)) { onlyInHead.append(p.label) }
+            for i in 0..<head.count where mriIndex.index(of: headIndex.keys[i]) == nil { onlyInHead.append(head[i].label) }
         }
         if !(onlyInHead.isEmpty && onlyInMRI.isEmpty) && options.labelMatching == .requireAll {
             throw .unmatchedLabels(onlyInHead: onlyInHead, onlyInMRI: onlyInMRI)
@@ -169,7 +158,7 @@ public enum PointRegistration {
                 guard value.isFinite, value >= 0 else { throw .invalidWeight(label: label, value: value) }
                 if let k = pairKeys.firstIndex(of: key) {
                     w[k] = value
-                } else if headIndex[key] == nil && !mriKeys.contains(key) {
+                } else if headIndex.index(of: key) == nil && mriIndex.index(of: key) == nil {
                     throw .weightForUnknownLabel(label)
                 }
             }
@@ -224,7 +213,18 @@ public enum PointRegistration {
     static func checkCollinearity(
         _ points: [Vector3], weights: [Double], side: RegistrationSide, options: Options
     ) throws(RegistrationError) {
-        let c = Self.collinearity(of: points, weights: weights)
+        let cov = Self.weightedCovariance(of: points, weights: weights)
+        // Fast screen: the closed-form eigenvalues (a few tens of nanoseconds) are accurate to
+        // about √ε·λ₁ even in the worst case (a nearly repeated pair), so a set that clears both
+        // thresholds by more than 1e-7·λ₁ clears them for certain. Anything closer to a threshold
+        // is decided, and reported, with the accurate Jacobi eigenvalues.
+        let fast = closedFormEigenvalues(cov)
+        let slack = 1e-7 * Swift.abs(fast.x)
+        let ratio2 = options.collinearityRatioThreshold * options.collinearityRatioThreshold
+        let distance2 = options.collinearityDistanceThresholdMM * options.collinearityDistanceThresholdMM
+        if fast.y - slack >= ratio2 * (fast.x + slack) && fast.y + fast.z - 2 * slack >= distance2 { return }
+
+        let c = Self.collinearityMeasures(covariance: cov)
         if c.singularValueRatio < options.collinearityRatioThreshold
             || c.lineDistanceRMSMM < options.collinearityDistanceThresholdMM
         {
@@ -235,12 +235,26 @@ public enum PointRegistration {
         }
     }
 
-    /// How close a (weighted) point set is to a line: σ₂/σ₁ of its covariance and the RMS distance
-    /// of its points from their best-fit line, in the points' unit. Points with weight 0 are
-    /// ignored; `weights` nil means all 1.
+    /// How close a (weighted) point set is to a line: σ₂/σ₁ (the square roots of its covariance
+    /// eigenvalues λ₂ and λ₁, largest first) and the RMS distance of its points from their
+    /// best-fit line, √(λ₂ + λ₃), in the points' unit. Points with weight 0 are ignored; `weights`
+    /// nil means all 1. These are the measures `register` compares with
+    /// `Options.collinearityRatioThreshold` and `Options.collinearityDistanceThresholdMM`.
     public static func collinearity(of points: [Vector3], weights: [Double]? = nil)
         -> (singularValueRatio: Double, lineDistanceRMSMM: Double)
     {
+        Self.collinearityMeasures(covariance: Self.weightedCovariance(of: points, weights: weights))
+    }
+
+    static func collinearityMeasures(covariance: Matrix3) -> (singularValueRatio: Double, lineDistanceRMSMM: Double) {
+        let e = SymmetricEigen3.eigenvalues(ofSymmetric: covariance)
+        let l1 = Swift.max(e.x, 0), l2 = Swift.max(e.y, 0), l3 = Swift.max(e.z, 0)
+        let ratio = l1 > 0 ? (l2 / l1).squareRoot() : 0
+        return (ratio, (l2 + l3).squareRoot())
+    }
+
+    /// (1/W) Σ wᵢ (xᵢ − x̄)(xᵢ − x̄)ᵀ about the weighted centroid; zero if the weights sum to 0.
+    static func weightedCovariance(of points: [Vector3], weights: [Double]?) -> Matrix3 {
         var total = 0.0
         var sum = Vector3.zero
         for i in 0..<points.count {
@@ -248,7 +262,7 @@ public enum PointRegistration {
             total += w
             sum += w * points[i]
         }
-        guard total > 0 else { return (0, 0) }
+        guard total > 0 else { return .zero }
         let c = sum / total
         var cov = Matrix3.zero
         for i in 0..<points.count {
@@ -257,15 +271,90 @@ public enum PointRegistration {
             let y = points[i] - c
             cov += Matrix3.outer(y * (w / total), y)
         }
-        let e = SymmetricEigen3(symmetric: cov)
-        let l1 = Swift.max(e.values.x, 0), l2 = Swift.max(e.values.y, 0), l3 = Swift.max(e.values.z, 0)
-        let ratio = l1 > 0 ? (l2 / l1).squareRoot() : 0
-        return (ratio, (l2 + l3).squareRoot())
+        return cov
+    }
+}
+
+/// The eigenvalues of a symmetric 3×3 matrix, descending, by the trigonometric closed form
+/// (Smith 1961). Fast, but only accurate to about √ε·‖A‖ when two eigenvalues nearly coincide
+/// (acos is steep near ±1), hence used only as a screen.
+func closedFormEigenvalues(_ m: Matrix3) -> Vector3 {
+    let a00 = m[0, 0], a11 = m[1, 1], a22 = m[2, 2]
+    let a01 = m[0, 1], a02 = m[0, 2], a12 = m[1, 2]
+    let q = (a00 + a11 + a22) / 3
+    let b00 = a00 - q, b11 = a11 - q, b22 = a22 - q
+    let p2 = b00 * b00 + b11 * b11 + b22 * b22 + 2 * (a01 * a01 + a02 * a02 + a12 * a12)
+    if p2 == 0 { return Vector3(q, q, q) }
+    let p = (p2 / 6).squareRoot()
+    let det = b00 * (b11 * b22 - a12 * a12) - a01 * (a01 * b22 - a12 * a02) + a02 * (a01 * a12 - b11 * a02)
+    let r = Swift.max(-1, Swift.min(1, det / (p * p * p) / 2))
+    let phi = acosDouble(r) / 3
+    let largest = q + 2 * p * cosDouble(phi)
+    let smallest = q + 2 * p * cosDouble(phi + 2 * Double.pi / 3)
+    return Vector3(largest, 3 * q - largest - smallest, smallest)
+}
+
+/// The normalised labels of one point list, with lookup: a linear search for the handful of
+/// fiducials a registration normally has (faster than hashing), a dictionary beyond 32.
+struct LabelIndex {
+    var keys: [String]
+    var dictionary: [String: Int]?
+
+    init(_ points: [LabeledPoint], side: RegistrationSide) throws(RegistrationError) {
+        self.keys = []
+        self.keys.reserveCapacity(points.count)
+        if points.count > 32 {
+            var d = [String: Int](minimumCapacity: points.count)
+            for (i, p) in points.enumerated() {
+                let key = normalizedLabel(p.label)
+                if d.updateValue(i, forKey: key) != nil { throw .duplicateLabel(p.label, side: side) }
+                self.keys.append(key)
+            }
+            self.dictionary = d
+        } else {
+            for p in points {
+                let key = normalizedLabel(p.label)
+                if self.keys.contains(key) { throw .duplicateLabel(p.label, side: side) }
+                self.keys.append(key)
+            }
+            self.dictionary = nil
+        }
+    }
+
+    func index(of key: String) -> Int? {
+        if let d = self.dictionary { return d[key] }
+        return self.keys.firstIndex(of: key)
     }
 }
 
 /// A label as compared for matching: surrounding whitespace removed, lower-cased.
+///
+/// ASCII labels (the usual case) take a byte-level path that neither classifies Unicode
+/// characters nor allocates for short labels; others go through `Character`.
 func normalizedLabel(_ label: String) -> String {
+    let bytes = label.utf8
+    var hasUpper = false
+    for b in bytes {
+        if b >= 0x80 { return normalizedUnicodeLabel(label) }
+        if b >= 0x41 && b <= 0x5A { hasUpper = true }
+    }
+    @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+    var start = bytes.startIndex, end = bytes.endIndex
+    while start < end && isSpace(bytes[start]) { start = bytes.index(after: start) }
+    while end > start && isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+    if start == bytes.startIndex && end == bytes.endIndex && !hasUpper { return label }
+    let slice = bytes[start..<end]
+    return String(unsafeUninitializedCapacity: slice.count) { buffer in
+        var i = 0
+        for b in slice {
+            buffer[i] = (b >= 0x41 && b <= 0x5A) ? b + 0x20 : b
+            i += 1
+        }
+        return i
+    }
+}
+
+private func normalizedUnicodeLabel(_ label: String) -> String {
     var s = Substring(label)
     while let c = s.first, c.isWhitespace { s.removeFirst() }
     while let c = s.last, c.isWhitespace { s.removeLast() }
