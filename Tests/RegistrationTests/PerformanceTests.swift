@@ -42,8 +42,9 @@ struct PerformanceTests {
 
     @Test("registering 10 fiducials takes at most 5 µs", .enabled(if: isOptimizedBuild))
     func registrationIsFast() throws {
-        let (micro, checksum) = try Self.bestMicrosecondsPerRegistration(batches: 30, perBatch: 2000)
+        let (micro, checksum) = try Self.bestMicrosecondsPerRegistration(batches: 400, perBatch: 200)
         #expect(checksum > 0)
         #expect(micro <= 5, "best mean \(micro) µs per registration")
+        print("registration of 10 fiducials: best mean \(micro) µs")
     }
 }

@@ -203,4 +203,110 @@ struct PointRegistrationTests {
         #expect(abs(c.lineDistanceRMSMM - 1.6875.squareRoot()) < 1e-9)
         #expect(abs(c.singularValueRatio - (1.6875 / 5000).squareRoot()) < 1e-9)
     }
+
+    @Test("Horn fast path (Newton + adjugate) agrees with a full Jacobi decomposition (500 seeded noisy sets)")
+    func hornMatchesJacobi() {
+        var rng = SplitMix64(seed: 4_4)
+        var worstRotation = 0.0, worstValue = 0.0, worstReflection = 0.0
+        for trial in 0..<500 {
+            let n = 3 + trial % 6
+            let truth = randomTransform(&rng)
+            // Some sets are nearly flat or nearly collinear, some have huge noise.
+            let squash = Vector3(1, trial % 5 == 0 ? 0.01 : 1, trial % 7 == 0 ? 0.001 : 1)
+            let noise = [0.0, 0.5, 5, 50][trial % 4]
+            let moving = (0..<n).map { _ in rng.nextGaussianVector(sigma: 80) * squash }
+            let fixed = moving.map { truth.apply(to: $0) + rng.nextGaussianVector(sigma: noise) }
+            let fit = PointRegistration.leastSquaresFit(moving: moving, fixed: fixed)
+            // Reference: Horn's N from the same data, decomposed by Jacobi.
+            let cm = centroid(of: moving), cf = centroid(of: fixed)
+            var sm = Matrix3.zero
+            var spread = 0.0
+            for (p, q) in zip(moving, fixed) {
+                sm += Matrix3.outer(p - cm, q - cf)
+                spread += (p - cm).lengthSquared + (q - cf).lengthSquared
+            }
+            let (sxx, sxy, sxz) = (sm[0, 0], sm[0, 1], sm[0, 2])
+            let (syx, syy, syz) = (sm[1, 0], sm[1, 1], sm[1, 2])
+            let (szx, szy, szz) = (sm[2, 0], sm[2, 1], sm[2, 2])
+            let e = SymmetricEigen4(symmetric: SIMD16(
+                sxx + syy + szz, syz - szy, szx - sxz, sxy - syx,
+                syz - szy, sxx - syy - szz, sxy + syx, szx + sxz,
+                szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy,
+                sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz))
+            let v = e.vector(0)
+            let reference = Quaternion(q0: v[0], qx: v[1], qy: v[2], qz: v[3]).rotationMatrix
+            var d = 0.0
+            for i in 0..<3 { for j in 0..<3 { d = max(d, abs(reference[i, j] - fit.transform.rotation[i, j])) } }
+            worstRotation = max(worstRotation, d)
+            if noise == 0 {
+                // Exact data: both must also match the truth.
+                var t = 0.0
+                for i in 0..<3 { for j in 0..<3 { t = max(t, abs(truth.rotation[i, j] - fit.transform.rotation[i, j])) } }
+                worstRotation = max(worstRotation, t)
+            }
+            worstValue = max(worstValue, abs(max(0, spread - 2 * e.values[0]) - fit.weightedSquaredError) / spread)
+            worstReflection = max(
+                worstReflection, abs(max(0, spread + 2 * e.values[3]) - fit.reflectionWeightedSquaredError) / spread)
+        }
+        #expect(worstRotation < 1e-9, "worst rotation entry difference \(worstRotation)")
+        #expect(worstValue < 1e-13, "worst relative residual difference \(worstValue)")
+        #expect(worstReflection < 1e-9, "worst relative mirror residual difference \(worstReflection)")
+    }
+
+    @Test("collinear and coincident points still give a proper rotation that fits (Jacobi fallback)")
+    func degenerateInputToBareSolver() {
+        let line = [Vector3(0, 0, 0), Vector3(10, 0, 0), Vector3(30, 0, 0)]
+        let truth = knownHeadToMRI
+        let fit = PointRegistration.leastSquaresFit(moving: line, fixed: line.map { truth.apply(to: $0) })
+        #expect(abs(fit.transform.rotation.determinant - 1) < 1e-12)
+        #expect(fit.transform.rotation.orthogonalityError < 1e-12)
+        for p in line { #expect((fit.transform.apply(to: p) - truth.apply(to: p)).length < 1e-9) }
+        let same = [Vector3](repeating: Vector3(1, 2, 3), count: 4)
+        let point = PointRegistration.leastSquaresFit(moving: same, fixed: same.map { $0 + Vector3(5, 0, 0) })
+        #expect((point.transform.apply(to: Vector3(1, 2, 3)) - Vector3(6, 2, 3)).length < 1e-12)
+        #expect(abs(point.transform.rotation.determinant - 1) < 1e-12)
+    }
+
+    @Test("non-ASCII labels are matched too (Unicode whitespace and case)")
+    func unicodeLabels() throws {
+        let mri = [
+            LabeledPoint(label: "Nasión", position: FSAverage.nas),
+            LabeledPoint(label: "LPA", position: FSAverage.lpa),
+            LabeledPoint(label: "RPA", position: FSAverage.rpa),
+            LabeledPoint(label: "Scheitel Ä", position: FSAverage.cz),
+        ]
+        var head = headPoints(for: mri, headToMRI: knownHeadToMRI)
+        head[0].label = "\u{00A0}NASIÓN\u{2003}"
+        head[3].label = " scheitel ä"
+        let result = try PointRegistration.register(head: head, mri: mri)
+        #expect(maxEntryDifference(result.headToMRI, knownHeadToMRI) < 1e-9)
+        head[1].label = "NASIÓN"
+        #expect(registrationError { try PointRegistration.register(head: head, mri: mri) } == .duplicateLabel("NASIÓN", side: .head))
+    }
+
+    @Test("large labelled sets (> 32 points, hashed lookup) are matched and recovered")
+    func manyLabels() throws {
+        var rng = SplitMix64(seed: 640)
+        var mri: [LabeledPoint] = []
+        for i in 0..<60 { mri.append(LabeledPoint(label: "Point \(i)", position: rng.nextGaussianVector(sigma: 90))) }
+        var head = headPoints(for: mri, headToMRI: knownHeadToMRI)
+        for i in head.indices { head[i].label = " " + head[i].label.uppercased() }
+        head.shuffle(using: &rng)
+        let result = try PointRegistration.register(head: head, mri: mri, options: .init(mriAxes: nil))
+        #expect(maxEntryDifference(result.headToMRI, knownHeadToMRI) < 1e-9)
+        #expect(result.residuals.map(\.label) == mri.map(\.label))
+        var withDuplicate = head
+        withDuplicate[40].label = withDuplicate[7].label.lowercased()
+        let e = registrationError { try PointRegistration.register(head: withDuplicate, mri: mri) }
+        guard case .duplicateLabel(_, .head) = e else {
+            Issue.record("expected a head duplicate, got \(String(describing: e))")
+            return
+        }
+        let missing = registrationError { try PointRegistration.register(head: Array(head.dropLast()), mri: mri) }
+        #expect(missing == .unmatchedLabels(onlyInHead: [], onlyInMRI: [mri.first { normalized($0.label) == normalized(head.last!.label) }!.label]))
+    }
+}
+
+private func normalized(_ s: String) -> String {
+    String(s.drop { $0 == " " }).lowercased()
 }

@@ -116,9 +116,12 @@ struct RegistrationErrorTests {
             LabeledPoint(label: "RPA", position: Vector3(70, 0, 0)),
         ]
         let e = registrationError { try PointRegistration.register(head: head, mri: mri) }
-        #expect(
-            e == .collinearFiducials(
-                side: .head, singularValueRatio: 0, lineDistanceRMSMM: 0, ratioThreshold: 1e-3, distanceThresholdMM: 2))
+        guard case .collinearFiducials(let side, let ratio, let rms, let ratioThreshold, let distanceThreshold) = e else {
+            Issue.record("expected collinearFiducials, got \(String(describing: e))")
+            return
+        }
+        #expect(side == .head && ratioThreshold == 1e-3 && distanceThreshold == 2)
+        #expect(ratio < 1e-6 && rms < 1e-6)  // exactly 0 up to the rounding of the eigenvalue formula
         #expect(
             e?.description
                 == "the head fiducials are (nearly) collinear, so the rotation about their line is undetermined: "
@@ -174,5 +177,35 @@ struct RegistrationErrorTests {
         // The thresholds are options.
         let relaxed = PointRegistration.Options(collinearityRatioThreshold: 1e-4)
         #expect(registrationError { try PointRegistration.register(head: head, mri: mri, options: relaxed) } == nil)
+    }
+
+    @Test("register rejects exactly the sets whose collinearity measures fall below a threshold (2,000 near-threshold sets)")
+    func collinearityDecisionMatchesMeasures() {
+        var rng = SplitMix64(seed: 1234)
+        var rejected = 0, accepted = 0
+        for trial in 0..<2000 {
+            let n = 3 + trial % 4
+            let length = trial % 2 == 0 ? 150.0 : 4000.0  // head-sized (absolute test) or large (relative test)
+            let width = length == 150 ? 1 + 3 * rng.nextUnitDouble() : 1 + 10 * rng.nextUnitDouble()
+            let axis = rng.nextGaussianVector(sigma: 1).normalized
+            let across = axis.anyPerpendicular
+            let mri = (0..<n).map { i in
+                LabeledPoint(
+                    label: "P\(i)",
+                    position: axis * (rng.nextUnitDouble() - 0.5) * length + across * rng.nextGaussian() * width
+                        + axis.cross(across) * rng.nextGaussian() * width * 0.3)
+            }
+            let head = headPoints(for: mri, headToMRI: knownHeadToMRI)
+            let measures = PointRegistration.collinearity(of: mri.map(\.position))
+            let headMeasures = PointRegistration.collinearity(of: head.map(\.position))
+            let shouldReject = [measures, headMeasures].contains { $0.singularValueRatio < 1e-3 || $0.lineDistanceRMSMM < 2 }
+            let e = registrationError { try PointRegistration.register(head: head, mri: mri) }
+            var isCollinearError = false
+            if case .collinearFiducials = e { isCollinearError = true }
+            #expect(isCollinearError == shouldReject, "trial \(trial): \(measures), \(String(describing: e))")
+            if shouldReject { rejected += 1 } else { accepted += 1 }
+        }
+        // Both outcomes must be well represented for the comparison to mean anything.
+        #expect(rejected > 300 && accepted > 300, "rejected \(rejected), accepted \(accepted)")
     }
 }

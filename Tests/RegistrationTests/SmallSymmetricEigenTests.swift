@@ -69,4 +69,26 @@ struct SmallSymmetricEigenTests {
         #expect(z.values == SIMD4(repeating: 0))
         #expect(z.vector(0) == SIMD4(1, 0, 0, 0))
     }
+
+    @Test("eigenvalues-only 3×3 agrees with the full decomposition to 1e-13 of the largest (300 seeded matrices)")
+    func eigenvaluesOnly() {
+        var rng = SplitMix64(seed: 33)
+        for trial in 0..<300 {
+            var m = Matrix3.zero
+            for i in 0..<3 {
+                for j in i..<3 {
+                    let x = rng.nextGaussian() * 50
+                    m[i, j] = x
+                    m[j, i] = x
+                }
+            }
+            if trial % 3 == 0 { m = Matrix3.outer(m.column(0), m.column(0)) + Matrix3.outer(m.column(1), m.column(1)) * 1e-4 }
+            let closed = SymmetricEigen3.eigenvalues(ofSymmetric: m)
+            let jacobi = SymmetricEigen3(symmetric: m).values
+            let scale = max(abs(jacobi.x), abs(jacobi.z), 1)
+            #expect(max(abs(closed.x - jacobi.x), abs(closed.y - jacobi.y), abs(closed.z - jacobi.z)) < 1e-13 * scale)
+            #expect(closed.x >= closed.y && closed.y >= closed.z)
+        }
+        #expect(SymmetricEigen3.eigenvalues(ofSymmetric: Matrix3.identity * 4) == Vector3(4, 4, 4))
+    }
 }
