@@ -61,11 +61,14 @@ public enum PointRegistration {
         public var mirrorFRERatioThreshold: Double
         /// Mirror test floor, in mm. Default 3 mm.
         ///
-        /// The defaults were tuned by simulation (FLE 2 mm RMS, 4,000–20,000 seeded trials per
-        /// configuration): good data with 3–6 fiducials — the fsaverage NAS/LPA/RPA plus Cz, Iz,
-        /// C3 or F3, and random head-sized sets — never met both conditions (the smallest ratio
-        /// among fits with FRE ≥ 3 mm was 6.7 at FLE 2 mm and 0.66 at FLE 3 mm). An LPA/RPA swap
-        /// with an out-of-plane fourth fiducial gives rotation FRE 70–105 mm and ratio 0.02–0.50.
+        /// The defaults were tuned by simulation (isotropic FLE 2 mm RMS, 4,000–20,000 seeded
+        /// trials per configuration): good data with 3–6 fiducials — the fsaverage NAS/LPA/RPA plus
+        /// Cz, Iz, C3 or F3, and random head-sized sets of 4–6 points — never met both conditions
+        /// (among fits with FRE ≥ 3 mm the smallest ratio was 6.7 at FLE 2 mm, and still 0.66 at
+        /// FLE 3 mm). An LPA/RPA swap with a fiducial well off the NAS/LPA/RPA plane (Cz, F3, C3)
+        /// gives a rotation FRE of 70–105 mm and a ratio of 0.02–0.50, so it is always caught.
+        /// With Iz as the only extra point (about 6 mm off that plane) a swap leaves a rotation FRE
+        /// of only 2.6–5.3 mm (1st–99th percentile) and is caught in about 90 % of noisy trials.
         public var mirrorMinimumRotationFREMM: Double
         /// The axis convention of the MRI space, used to check that the MRI fiducials labelled
         /// "LPA" and "RPA" are on the patient's left and right (the only mirror check possible with
@@ -100,7 +103,9 @@ public enum PointRegistration {
     ///   - mri: fixed points (MRI space), mm. The result lists fiducials in this list's order.
     ///   - weights: optional weights by label (matched like the point labels). Labels without an
     ///     entry get weight 1. A weight of 0 leaves a fiducial out of the fit and the FRE, but its
-    ///     residual is still reported. Relative FLE variances σᵢ² suggest wᵢ ∝ 1/σᵢ².
+    ///     residual is still reported. Relative FLE variances σᵢ² suggest wᵢ ∝ 1/σᵢ². A weight for
+    ///     a label found in only one list (possible with `.intersection`) is ignored; a weight for
+    ///     a label in neither list is an error (it is probably a typo).
     ///   - options: thresholds and label handling.
     /// - Returns: the transform `headToMRI`, the FRE and per-fiducial residuals.
     /// - Throws: `RegistrationError`, in this order of checks: non-finite coordinates, duplicate

@@ -25,7 +25,7 @@ public struct FiducialResidual: Sendable, Equatable {
 /// fiducial configuration the TRE at a target is statistically independent of the FRE actually
 /// observed (Fitzpatrick 2009). The FRE says whether something went wrong (a mislabelled or badly
 /// localised fiducial); the predicted TRE says how well the configuration can do at a target.
-public struct PointRegistrationResult: Sendable {
+public struct PointRegistrationResult: Sendable, Equatable {
     /// Maps head (tracker/head-reference) space to MRI space. A proper rigid transform.
     public var headToMRI: RigidTransform
     /// Fiducial registration error, mm: the RMS of the 3-D residual distances,

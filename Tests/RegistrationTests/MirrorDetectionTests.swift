@@ -106,6 +106,31 @@ struct MirrorDetectionTests {
         #expect(caught == 500)
     }
 
+    @Test(
+        "a head-side swap is caught whenever a fiducial lies well off the NAS/LPA/RPA plane (200 noisy trials each)",
+        arguments: [
+            ["NAS", "LPA", "RPA", "F3"], ["NAS", "LPA", "RPA", "Cz", "Iz"], ["NAS", "LPA", "RPA", "Iz", "F3"],
+            ["NAS", "LPA", "RPA", "Cz", "Iz", "C3"],
+        ])
+    func swapCaughtWithOutOfPlaneFiducial(labels: [String]) {
+        var rng = SplitMix64(seed: UInt64(labels.count) * 31 + 7)
+        let mri = FSAverage.points(labels)
+        let sigma = 2 / 3.0.squareRoot()
+        var worstRatio = 0.0
+        for _ in 0..<200 {
+            var head = headPoints(for: mri, headToMRI: randomTransform(&rng))
+            for i in head.indices { head[i].position += rng.nextGaussianVector(sigma: sigma) }
+            let e = registrationError { try PointRegistration.register(head: Self.swappingLPAandRPA(head), mri: mri) }
+            guard case .mirroredFiducials(let rotationFRE, let reflectionFRE, _, _) = e else {
+                Issue.record("swap not caught: \(String(describing: e))")
+                return
+            }
+            #expect(rotationFRE > 30)
+            worstRatio = max(worstRatio, reflectionFRE / rotationFRE)
+        }
+        #expect(worstRatio < 0.55)
+    }
+
     static let configurations: [[String]] = [
         ["NAS", "LPA", "RPA"],
         ["NAS", "LPA", "RPA", "Cz"],
