@@ -32,7 +32,7 @@ import Geometry
 /// checked is the MRI side, whose axes are known: with `Options.mriAxes` set (RAS by default), the
 /// fiducial labelled RPA must lie to the patient's right of the one labelled LPA. A swap in the
 /// head (tracker) list with only NAS/LPA/RPA goes undetected; add a fourth, out-of-plane fiducial
-/// (Cz, or the inion well below the ear plane) to catch it.
+/// (Cz, or another scalp point well above the nasion–ear plane) to catch it.
 public enum PointRegistration {
     /// How to treat labels present in only one of the two lists.
     public enum LabelMatching: Sendable, Equatable {
