@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "coilnav", targets: ["coilnav"]),
         .library(name: "Geometry", targets: ["Geometry"]),
+        .library(name: "Registration", targets: ["Registration"]),
         .library(name: "Formats", targets: ["Formats"]),
     ],
     dependencies: [
@@ -15,6 +16,8 @@ let package = Package(
     targets: [
         // Pure rigid-body maths and small dense linear algebra. No Foundation, no I/O.
         .target(name: "Geometry"),
+        // Paired-point registration, FRE/TRE prediction and pivot calibration. Pure maths, no I/O.
+        .target(name: "Registration", dependencies: ["Geometry"]),
         // Reading and writing the files CoilNav exchanges: Slicer markups, plans, registrations, meshes.
         .target(name: "Formats", dependencies: ["Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
@@ -27,6 +30,7 @@ let package = Package(
         ),
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
+        .testTarget(name: "RegistrationTests", dependencies: ["Registration", "Geometry"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
     ]
 )
