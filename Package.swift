@@ -24,5 +24,6 @@ let package = Package(
         ),
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
+        .testTarget(name: "SurfaceTests", dependencies: ["Geometry"]),
     ]
 )
