@@ -14,6 +14,8 @@ let package = Package(
     targets: [
         // Pure rigid-body maths and small dense linear algebra. No Foundation, no I/O.
         .target(name: "Geometry"),
+        // Registration: paired-point and pivot calibration, and point-to-plane ICP surface refinement.
+        .target(name: "Registration", dependencies: ["Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -24,6 +26,6 @@ let package = Package(
         ),
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
-        .testTarget(name: "SurfaceTests", dependencies: ["Geometry"]),
+        .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration"]),
     ]
 )
