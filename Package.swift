@@ -16,6 +16,8 @@ let package = Package(
         .target(name: "Geometry"),
         // Registration: paired-point and pivot calibration, and point-to-plane ICP surface refinement.
         .target(name: "Registration", dependencies: ["Geometry"]),
+        // Coil placement on the scalp from a cortical target (SimNIBS coil frame).
+        .target(name: "Planning", dependencies: ["Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -26,6 +28,6 @@ let package = Package(
         ),
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
-        .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration"]),
+        .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
     ]
 )
