@@ -133,6 +133,26 @@ struct MeshIndexTests {
         #expect(index.rayIntersection(origin: Vector3(-30, 0, 10), direction: Vector3(0, 0, -1)) == nil)
     }
 
+    @Test("a pile of identical triangles (no split separates their centroids) still gives a shallow, exact index")
+    func identicalTriangles() throws {
+        let corners = [Vector3(0, 0, 0), Vector3(10, 0, 0), Vector3(0, 10, 0)]
+        let copies = 3000
+        var vertices: [Vector3] = []
+        var triangles: [SIMD3<UInt32>] = []
+        for i in 0..<copies {
+            vertices.append(contentsOf: corners)
+            let base = UInt32(3 * i)
+            triangles.append(SIMD3(base, base + 1, base + 2))
+        }
+        let mesh = TriangleMesh(vertices: vertices, triangles: triangles)
+        let index = try MeshIndex(mesh: mesh)
+        #expect(index.nodeCount < 2 * copies)
+        let hit = try #require(index.closestPoint(to: Vector3(2, 3, 4)))
+        #expect(abs(hit.distanceMM - 4) <= 1e-12 && hit.normal == Vector3(0, 0, 1))
+        let ray = try #require(index.rayIntersection(origin: Vector3(1, 1, 5), direction: Vector3(0, 0, -1)))
+        #expect(abs(ray.distanceMM - 5) <= 1e-12 && ray.entering)
+    }
+
     @Test("maxDistance is an inclusive bound; non-finite queries give nil")
     func boundsAndNonFiniteQueries() throws {
         let mesh = TriangleMesh(
