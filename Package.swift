@@ -8,17 +8,23 @@ let package = Package(
         .executable(name: "coilnav", targets: ["coilnav"]),
         .library(name: "Geometry", targets: ["Geometry"]),
         .library(name: "Registration", targets: ["Registration"]),
+        .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Formats", targets: ["Formats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // Pure rigid-body maths and small dense linear algebra. No Foundation, no I/O.
+        // Pure rigid-body maths, small dense linear algebra, meshes and their closest-point index.
+        // No Foundation, no I/O.
         .target(name: "Geometry"),
-        // Paired-point registration, FRE/TRE prediction and pivot calibration. Pure maths, no I/O.
+        // Paired-point registration, FRE/TRE prediction, point-to-plane ICP surface refinement and
+        // pivot calibration. Pure maths, no I/O.
         .target(name: "Registration", dependencies: ["Geometry"]),
-        // Reading and writing the files CoilNav exchanges: Slicer markups, plans, registrations, meshes.
+        // Coil placement on the scalp from a cortical target (SimNIBS coil frame). Pure maths.
+        .target(name: "Planning", dependencies: ["Geometry"]),
+        // Reading and writing the files CoilNav exchanges: Slicer markups, plans, registrations,
+        // meshes, pose CSV.
         .target(name: "Formats", dependencies: ["Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
@@ -31,6 +37,7 @@ let package = Package(
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "Geometry"]),
+        .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
     ]
 )
