@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "CoilNavCLI",
             dependencies: [
-                "Geometry",
+                "Geometry", "Registration", "Planning", "Formats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -39,5 +39,7 @@ let package = Package(
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "Geometry"]),
         .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
+        // Runs the built `coilnav` binary and the maths on the demo patient's real data.
+        .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
     ]
 )

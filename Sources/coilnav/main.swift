@@ -1,3 +1,3 @@
 import CoilNavCLI
 
-await CoilNavCommand.main()
+CoilNavCommand.main()

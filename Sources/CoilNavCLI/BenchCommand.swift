@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import Formats
+import Geometry
+import Registration
+
+/// `coilnav bench`: measures the registration maths on the demo patient. Build in release mode
+/// for meaningful figures: `swift run -c release coilnav bench`.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark registration, surface refinement and pivot calibration.",
+        discussion: """
+            Paired-point registration with 3, 10 and 1000 points (goal: ≤ 5 µs for ≤ 10 fiducials); \
+            point-to-plane ICP of 1000 scalp points, 8° / 6 mm off, against the demo scalp subdivided \
+            to ≥ 100k triangles (goal: converged in ≤ 20 ms); pivot calibration with 200 poses. \
+            Figures are per call: min, median, 99th percentile and max over the iterations.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Scalp mesh; default Mock/demo/scalp.ply.", valueName: "MESH"))
+    var scalp: String?
+
+    @Option(help: "Scale the iteration counts (1 = default).")
+    var scale: Double = 1
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    struct Report: Encodable {
+        var build: String
+        var meshTriangles: Int
+        var indexBuildMilliseconds: Double
+        var icpIterations: Int
+        var icpRotationErrorDegrees: Double
+        var icpTranslationErrorMM: Double
+        var measurements: [Measurement]
+    }
+
+    func run() throws {
+        let scalpPath = try self.scalp ?? DataLocator.path("Mock/demo/scalp.ply")
+        var mesh = try MeshFile.read(path: scalpPath).orientedOutward()
+        var rng = SplitMix64(seed: 2026)
+        func n(_ k: Int) -> Int { max(1, Int(Double(k) * self.scale)) }
+        var results: [Measurement] = []
+
+        // Paired-point registration: a known transform, 1 mm noise.
+        let truth = RigidTransform(rotation: rng.nextRotation(angleRadians: 0.4), translation: Vector3(12, -35, 48))
+        for count in [3, 10, 1000] {
+            let mriPoints: [Vector3]
+            if count == 3 {
+                mriPoints = [Vector3(1.47, 85.07, -34.84), Vector3(-80.62, -29.09, -41.31), Vector3(84.36, -28.50, -41.28)]
+            } else {
+                mriPoints = mesh.randomSurfacePoints(count: count, using: &rng)
+            }
+            let mri = mriPoints.enumerated().map { LabeledPoint(label: "p\($0.offset)", position: $0.element) }
+            let head = mri.map {
+                LabeledPoint(label: $0.label, position: truth.inverse.apply(to: $0.position + rng.nextGaussianVector(sigma: 0.58)))
+            }
+            let iterations = n(count >= 1000 ? 2000 : 100_000)
+            results.append(
+                try Stopwatch.measure("registration, \(count) points", iterations: iterations, goalMicroseconds: count <= 10 ? 5 : nil) {
+                    try PointRegistration.register(head: head, mri: mri).freMM
+                })
+        }
+
+        // ICP against a mesh of at least 100k triangles.
+        while mesh.triangles.count < 100_000 { mesh = mesh.subdivided() }
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let index = try MeshIndex(mesh: mesh)
+        let buildTime = clock.now - t0
+        let scalpPoints = mesh.randomSurfacePoints(count: 1000, using: &rng) { $0.z > -20 }
+        let headPoints = scalpPoints.map { truth.inverse.apply(to: $0 + rng.nextGaussianVector(sigma: 0.5)) }
+        let offset = RigidTransform(rotation: rng.nextRotation(angleRadians: radians(fromDegrees: 8)), translation: rng.nextGaussianVector(sigma: 1).normalized * 6)
+        // Perturb about the scalp centroid so the 6 mm is the shift of the head, not a lever arm.
+        let c = centroid(of: scalpPoints)
+        let start = RigidTransform.translation(c) * offset * RigidTransform.translation(-c) * truth
+        var last: SurfaceRefinementResult?
+        results.append(
+            try Stopwatch.measure("ICP, 1000 points, \(mesh.triangles.count) triangles", iterations: n(50), warmup: 2, goalMicroseconds: 20_000) {
+                let r = try SurfaceRefinement.refine(initialHeadToMRI: start, headSurfacePoints: headPoints, mesh: index)
+                last = r
+                return r.rmsAfterMM
+            })
+        let (dt, dr) = try (last ?? SurfaceRefinement.refine(initialHeadToMRI: start, headSurfacePoints: headPoints, mesh: index)).headToMRI.difference(to: truth)
+        _ = dt
+
+        // Pivot calibration: 200 poses within ±25° about a divot, 0.1 mm / 0.03° noise.
+        let tip = Vector3(2, -1, 150), pivot = Vector3(10, 20, -1500)
+        var poses: [RigidTransform] = []
+        for _ in 0..<200 {
+            let q = Quaternion(rotationVector: Vector3(rng.nextGaussian(), rng.nextGaussian(), rng.nextGaussian() * 2) * radians(fromDegrees: 12))
+            let noisy = Quaternion(rotationVector: rng.nextGaussianVector(sigma: radians(fromDegrees: 0.03))) * q
+            let r = RigidTransform(rotation: noisy, translation: .zero)
+            poses.append(RigidTransform(rotation: noisy, translation: pivot - r.rotate(tip) + rng.nextGaussianVector(sigma: 0.1)))
+        }
+        results.append(
+            try Stopwatch.measure("pivot calibration, 200 poses", iterations: n(2000)) {
+                try PivotCalibration.calibrate(markerToTracker: poses).rmsMM
+            })
+
+        #if DEBUG
+        let build = "debug (figures are not representative: use swift run -c release coilnav bench)"
+        #else
+        let build = "release"
+        #endif
+        let (s, atto) = buildTime.components
+        let report = Report(
+            build: build, meshTriangles: mesh.triangles.count, indexBuildMilliseconds: Double(s) * 1e3 + Double(atto) / 1e15,
+            icpIterations: last?.iterations ?? 0, icpRotationErrorDegrees: degrees(fromRadians: dr),
+            icpTranslationErrorMM: (last?.headToMRI.apply(to: c) ?? .zero).distance(to: truth.apply(to: c)), measurements: results)
+        if self.json {
+            try JSONOutput.print(report)
+            return
+        }
+        print("coilnav bench (\(report.build))")
+        print("mesh: \(report.meshTriangles) triangles, index built in \(fixed(report.indexBuildMilliseconds, 1)) ms")
+        print("name".padding(toLength: 46, withPad: " ", startingAt: 0) + "    min µs   median µs      p99 µs      max µs   goal")
+        for m in results {
+            let goal = m.goalMicroseconds.map { "≤ \(fixed($0, 0)) µs " + ((m.meetsGoal ?? false) ? "met" : "MISSED") } ?? ""
+            print(
+                m.name.padding(toLength: 46, withPad: " ", startingAt: 0)
+                    + [m.minMicroseconds, m.medianMicroseconds, m.p99Microseconds, m.maxMicroseconds].map {
+                        String(repeating: " ", count: max(0, 12 - fixed($0, 2).count)) + fixed($0, 2)
+                    }.joined() + "   " + goal)
+        }
+        print("ICP: \(report.icpIterations) iterations, residual error \(fixed(report.icpRotationErrorDegrees, 3))° and \(fixed(report.icpTranslationErrorMM, 3)) mm at the scalp centroid")
+    }
+}

@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import Formats
+import Geometry
+import Registration
+
+/// `coilnav register`: head-to-MRI registration from fiducials, optionally refined on the scalp.
+struct RegisterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Register head-space fiducials (and optionally scalp points) to the MRI.",
+        discussion: """
+            Fiducials are matched by label (case-insensitive). The result is headToMRI, the fiducial \
+            registration error (FRE: RMS of the 3-D residuals), each fiducial's residual, and — with \
+            --targets and --fle-mm — the predicted target registration error at each target \
+            (Fitzpatrick, West & Maurer 1998). With --scalp and --head-surface the fiducial solution \
+            is refined by point-to-plane ICP of the digitised scalp points against the MRI scalp mesh; \
+            the reported FRE and residuals are then those of the refined transform.
+            """
+    )
+
+    @Option(help: ArgumentHelp("MRI fiducials (3D Slicer markups JSON).", valueName: "MRI.mrk.json"))
+    var mri: String
+
+    @Option(help: ArgumentHelp("The same fiducials digitised in head space (3D Slicer markups JSON).", valueName: "HEAD.mrk.json"))
+    var head: String
+
+    @Option(help: ArgumentHelp("Targets in MRI space for the TRE prediction (markups JSON).", valueName: "T.mrk.json"))
+    var targets: String?
+
+    @Option(name: .customLong("fle-mm"), help: "Fiducial localisation error, 3-D RMS in mm, for the FRE/TRE prediction.")
+    var fleMM: Double?
+
+    @Option(help: ArgumentHelp("MRI scalp mesh (.ply, .stl, .obj or FreeSurfer surface) for surface refinement.", valueName: "MESH"))
+    var scalp: String?
+
+    @Option(name: .customLong("head-surface"), help: ArgumentHelp("Digitised scalp points in head space (markups JSON).", valueName: "PTS.mrk.json"))
+    var headSurface: String?
+
+    @Flag(name: .customLong("use-common-labels"), help: "Register on the labels present in both files instead of requiring every label on both sides.")
+    var useCommonLabels = false
+
+    @Option(help: ArgumentHelp("Also write the result as a CoilNav registration file.", valueName: "FILE"))
+    var out: String?
+
+    @Flag(help: "Print one JSON object instead of the human-readable report.")
+    var json = false
+
+    func validate() throws {
+        if (self.scalp == nil) != (self.headSurface == nil) {
+            throw ValidationError("--scalp and --head-surface go together: surface refinement needs both the MRI scalp mesh and the digitised scalp points")
+        }
+        if let f = self.fleMM, !(f.isFinite && f > 0) {
+            throw ValidationError("--fle-mm must be a positive number of millimetres (got \(f))")
+        }
+    }
+
+    func run() throws {
+        let report = try RegistrationReport.compute(
+            mriPath: self.mri, headPath: self.head, targetsPath: self.targets, fleMM: self.fleMM,
+            scalpPath: self.scalp, headSurfacePath: self.headSurface, useCommonLabels: self.useCommonLabels)
+        if let out = self.out {
+            try report.record(createdAt: ISO8601DateFormatter().string(from: Date())).write(path: out)
+        }
+        if self.json {
+            try JSONOutput.print(report.json)
+        } else {
+            print(report.text)
+        }
+    }
+}
+
+/// The outcome of `coilnav register`, computed without printing so the demo and tests reuse it.
+struct RegistrationReport {
+    var fiducial: PointRegistrationResult
+    var refinement: SurfaceRefinementResult?
+    /// The final transform (refined when refinement ran).
+    var headToMRI: RigidTransform
+    /// FRE and residuals of the final transform on the fiducials.
+    var freMM: Double
+    var residuals: [(name: String, residualMM: Double)]
+    var targetTRE: [(name: String, predictedTREMM: Double)]
+    var fleMM: Double?
+    var warnings: [String]
+
+    /// InVesalius and common practice flag a fiducial registration above 3 mm.
+    static let freWarningMM = 3.0
+
+    static func compute(
+        mriPath: String, headPath: String, targetsPath: String?, fleMM: Double?, scalpPath: String?,
+        headSurfacePath: String?, useCommonLabels: Bool
+    ) throws -> RegistrationReport {
+        let mri = try MarkupsFile.load(path: mriPath).allPoints
+        let head = try MarkupsFile.load(path: headPath).allPoints
+        let targets = try targetsPath.map { try MarkupsFile.load(path: $0).allPoints } ?? []
+        var options = PointRegistration.Options()
+        if useCommonLabels { options.labelMatching = .intersection }
+        let fiducial: PointRegistrationResult
+        do {
+            fiducial = try PointRegistration.register(head: head, mri: mri, options: options)
+        } catch {
+            throw CLIError("registration refused: \(error)")
+        }
+        var warnings: [String] = []
+        if !fiducial.unpairedLabels.isEmpty {
+            warnings.append("labels present on one side only, left out: \(fiducial.unpairedLabels.joined(separator: ", "))")
+        }
+        var headToMRI = fiducial.headToMRI
+        var refinement: SurfaceRefinementResult?
+        if let scalpPath, let headSurfacePath {
+            let mesh = try MeshFile.read(path: scalpPath)
+            let index: MeshIndex
+            do { index = try MeshIndex(mesh: mesh) } catch { throw CLIError("\(scalpPath): \(error)") }
+            let points = try MarkupsFile.load(path: headSurfacePath).allPoints.map(\.position)
+            let pairedHead = head.filter { h in fiducial.residuals.contains { $0.label.lowercased() == h.label.lowercased() } }
+            do {
+                let r = try SurfaceRefinement.refine(
+                    initialHeadToMRI: fiducial.headToMRI, headSurfacePoints: points, mesh: index,
+                    fiducialsInHead: pairedHead, targetsInMRI: targets)
+                refinement = r
+                headToMRI = r.headToMRI
+                warnings += r.warnings
+            } catch {
+                throw CLIError("surface refinement failed: \(error)")
+            }
+        }
+        // Residuals of the final transform, in MRI-list order.
+        var residuals: [(String, Double)] = []
+        var sumSquares = 0.0
+        let headByLabel = Dictionary(head.map { ($0.label.lowercased(), $0.position) }, uniquingKeysWith: { a, _ in a })
+        for r in fiducial.residuals {
+            guard let h = headByLabel[r.label.lowercased()],
+                let m = fiducial.fiducialsInMRI.first(where: { $0.label == r.label })
+            else { continue }
+            let d = headToMRI.apply(to: h).distance(to: m.position)
+            residuals.append((r.label, d))
+            sumSquares += d * d
+        }
+        let fre = refinement == nil ? fiducial.freMM : (sumSquares / Double(max(residuals.count, 1))).squareRoot()
+        if refinement == nil { residuals = fiducial.residuals.map { ($0.label, $0.residualMM) } }
+        if fre > Self.freWarningMM {
+            warnings.append("FRE \(fixed(fre)) mm is above \(fixed(Self.freWarningMM, 1)) mm: check the fiducials before navigating")
+        }
+        var tre: [(String, Double)] = []
+        if let fleMM {
+            for t in targets { tre.append((t.label, fiducial.predictedTREMM(at: t.position, fleMM: fleMM))) }
+        } else if !targets.isEmpty {
+            warnings.append("targets given without --fle-mm: no TRE prediction (it scales with the fiducial localisation error)")
+        }
+        return RegistrationReport(
+            fiducial: fiducial, refinement: refinement, headToMRI: headToMRI, freMM: fre, residuals: residuals,
+            targetTRE: tre, fleMM: fleMM, warnings: warnings)
+    }
+
+    struct JSON: Encodable {
+        struct Fiducial: Encodable { var name: String; var residualMM: Double }
+        struct Target: Encodable { var name: String; var predictedTREMM: Double }
+        struct Surface: Encodable {
+            var rmsBeforeMM: Double
+            var rmsAfterMM: Double
+            var iterations: Int
+            var inliers: Int
+            var outliers: Int
+            var converged: Bool
+        }
+        var headToMRI: Matrix4Rows
+        var freMM: Double
+        var fiducials: [Fiducial]
+        var targets: [Target]?
+        var surface: Surface?
+        var warnings: [String]
+    }
+
+    var json: JSON {
+        JSON(
+            headToMRI: self.headToMRI.matrix4x4, freMM: self.freMM,
+            fiducials: self.residuals.map { .init(name: $0.name, residualMM: $0.residualMM) },
+            targets: self.targetTRE.isEmpty ? nil : self.targetTRE.map { .init(name: $0.name, predictedTREMM: $0.predictedTREMM) },
+            surface: self.refinement.map {
+                .init(rmsBeforeMM: $0.rmsBeforeMM, rmsAfterMM: $0.rmsAfterMM, iterations: $0.iterations, inliers: $0.inliers,
+                      outliers: $0.outliers, converged: $0.converged)
+            },
+            warnings: self.warnings)
+    }
+
+    func record(createdAt: String) -> RegistrationRecord {
+        RegistrationRecord(
+            createdAt: createdAt, headToMRI: self.headToMRI, freMM: self.freMM, fleMM: self.fleMM,
+            fiducialResiduals: self.residuals.map { .init(name: $0.name, residualMM: $0.residualMM) },
+            surface: self.refinement.map {
+                .init(rmsBeforeMM: $0.rmsBeforeMM, rmsAfterMM: $0.rmsAfterMM, iterations: $0.iterations, inliers: $0.inliers)
+            },
+            notes: self.warnings.isEmpty ? nil : self.warnings.joined(separator: "\n"))
+    }
+
+    var text: String {
+        var lines: [String] = []
+        let n = self.residuals.count
+        lines.append("Fiducial registration: \(n) fiducials, head → MRI")
+        var fre = "  FRE \(fixed(self.freMM)) mm"
+        if let fle = self.fleMM {
+            fre += " (expected \(fixed(self.fiducial.expectedFREMM(fleMM: fle))) mm for FLE \(fixed(fle)) mm)"
+        }
+        if self.refinement != nil { fre += ", after surface refinement" }
+        lines.append(fre)
+        let width = max(8, self.residuals.map(\.name.count).max() ?? 0)
+        for r in self.residuals {
+            lines.append("  " + r.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(fixed(r.residualMM)) mm")
+        }
+        if let s = self.refinement {
+            lines.append(
+                "Surface refinement: \(s.inliers) of \(s.inliers + s.outliers) points used, \(s.iterations) iterations"
+                    + (s.converged ? "" : " (not converged)"))
+            lines.append("  RMS point-to-scalp distance \(fixed(s.rmsBeforeMM)) mm → \(fixed(s.rmsAfterMM)) mm")
+            if let worst = s.fiducialShifts.max(by: { $0.shiftMM < $1.shiftMM }) {
+                lines.append("  moved fiducials by up to \(fixed(worst.shiftMM)) mm (\(worst.label))")
+            }
+        }
+        if !self.targetTRE.isEmpty, let fle = self.fleMM {
+            lines.append("Predicted TRE (FLE \(fixed(fle)) mm, fiducial configuration):")
+            let w = max(8, self.targetTRE.map(\.name.count).max() ?? 0)
+            for t in self.targetTRE {
+                lines.append("  " + t.name.padding(toLength: w, withPad: " ", startingAt: 0) + "  \(fixed(t.predictedTREMM)) mm")
+            }
+        }
+        lines.append("headToMRI:")
+        for row in self.headToMRI.matrix4x4 {
+            lines.append("  [" + row.map { String(format: "%10.5f", $0) }.joined(separator: " ") + "]")
+        }
+        for w in self.warnings { lines.append("warning: \(w)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension MarkupsFile {
+    /// Every defined control point of every markup, in RAS mm.
+    var allPoints: [LabeledPoint] { self.markups.flatMap(\.points) }
+}
