@@ -263,5 +263,10 @@ struct SurfaceRefinementTests {
         let partial = try SurfaceRefinement.refine(initialHeadToMRI: s.initial, headSurfacePoints: points, mesh: Self.headIndex)
         #expect(partial.inliers <= 120 && partial.inliers >= 110)
         #expect(partial.warnings.contains { $0.contains("only \(partial.inliers) of 300 points") })
+        // 40 points with 1.5 mm noise leave the rotation poorly determined (predicted ≈ 2.7°).
+        let sparse = Scenario(mesh: Self.head, seed: 72, count: 40, noiseMM: 1.5)
+        let poor = try SurfaceRefinement.refine(initialHeadToMRI: sparse.truth, headSurfacePoints: sparse.headPoints, mesh: Self.headIndex)
+        #expect(poor.predictedRotationErrorDegrees > 1.5 && poor.predictedRotationErrorDegrees < 5, "\(poor.predictedRotationErrorDegrees)")
+        #expect(poor.warnings.contains { $0.contains("poorly determined") }, "\(poor.warnings)")
     }
 }
