@@ -59,9 +59,15 @@ struct BenchCommand: ParsableCommand {
             }
             let iterations = n(count >= 1000 ? 2000 : 100_000)
             results.append(
-                try Stopwatch.measure("registration, \(count) points", iterations: iterations, goalMicroseconds: count <= 10 ? 5 : nil) {
+                try Stopwatch.measure("registration, \(count) points, per call", iterations: iterations, goalMicroseconds: count <= 10 ? 5 : nil) {
                     try PointRegistration.register(head: head, mri: mri).freMM
                 })
+            if count <= 10 {
+                results.append(
+                    try Stopwatch.measure("registration, \(count) points, batches of 100", iterations: n(1000), callsPerSample: 100, goalMicroseconds: 5) {
+                        try PointRegistration.register(head: head, mri: mri).freMM
+                    })
+            }
         }
 
         // ICP against a mesh of at least 100k triangles.
@@ -76,6 +82,13 @@ struct BenchCommand: ParsableCommand {
         // Perturb about the scalp centroid so the 6 mm is the shift of the head, not a lever arm.
         let c = centroid(of: scalpPoints)
         let start = RigidTransform.translation(c) * offset * RigidTransform.translation(-c) * truth
+        let queryPoints = MeshIndex.spatiallyCoherentOrder(scalpPoints).map { scalpPoints[$0] + rng.nextGaussianVector(sigma: 2) }
+        results.append(
+            Stopwatch.measure("closest point, 1000 queries near the scalp", iterations: n(200)) {
+                var s = 0.0
+                for q in queryPoints { s += index.closestPoint(to: q, maxDistance: 10)?.distanceMM ?? 0 }
+                return s
+            })
         var last: SurfaceRefinementResult?
         results.append(
             try Stopwatch.measure("ICP, 1000 points, \(mesh.triangles.count) triangles", iterations: n(50), warmup: 2, goalMicroseconds: 20_000) {

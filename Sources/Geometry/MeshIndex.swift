@@ -139,34 +139,46 @@ public struct MeshIndex: Sendable {
         var hi: Vector3 { Vector3(Double(self.hiX), Double(self.hiY), Double(self.hiZ)) }
     }
 
-    /// A triangle's corners in leaf order, packed as doubles, with a sphere around the triangle
-    /// (centroid and the largest corner distance, slightly enlarged) for a cheap rejection test.
+    /// A triangle's corners in leaf order, packed as doubles (72 bytes).
     private struct Corners {
         var ax: Double, ay: Double, az: Double
         var bx: Double, by: Double, bz: Double
         var cx: Double, cy: Double, cz: Double
-        var sx: Double, sy: Double, sz: Double, sr: Double
 
         init(_ a: Vector3, _ b: Vector3, _ c: Vector3) {
             (self.ax, self.ay, self.az) = (a.x, a.y, a.z)
             (self.bx, self.by, self.bz) = (b.x, b.y, b.z)
             (self.cx, self.cy, self.cz) = (c.x, c.y, c.z)
-            let m = (a + b + c) / 3
-            (self.sx, self.sy, self.sz) = (m.x, m.y, m.z)
-            let r = Swift.max((a - m).length, Swift.max((b - m).length, (c - m).length))
-            self.sr = r * (1 + 1e-12) + 1e-300
-        }
-
-        /// True when the whole triangle is farther than `radius` from `p` (by its bounding sphere).
-        @inline(__always) func isBeyond(_ p: Vector3, radius: Double) -> Bool {
-            let dx = p.x - self.sx, dy = p.y - self.sy, dz = p.z - self.sz
-            let reach = self.sr + radius
-            return dx * dx + dy * dy + dz * dz > reach * reach
         }
 
         @inline(__always) var a: Vector3 { Vector3(self.ax, self.ay, self.az) }
         @inline(__always) var b: Vector3 { Vector3(self.bx, self.by, self.bz) }
         @inline(__always) var c: Vector3 { Vector3(self.cx, self.cy, self.cz) }
+    }
+
+    /// A triangle's bounding sphere in single precision (16 bytes, so a leaf's four spheres share
+    /// one cache line): the rejection test of most triangles reads only these. The radius is
+    /// rounded up by the centre's rounding error, so the sphere still contains the triangle.
+    private struct Sphere {
+        var x: Float, y: Float, z: Float, r: Float
+
+        init(_ a: Vector3, _ b: Vector3, _ c: Vector3) {
+            let m = (a + b + c) / 3
+            let (fx, fy, fz) = (Float(m.x), Float(m.y), Float(m.z))
+            let centre = Vector3(Double(fx), Double(fy), Double(fz))
+            let radius = Swift.max((a - centre).length, Swift.max((b - centre).length, (c - centre).length))
+            (self.x, self.y, self.z) = (fx, fy, fz)
+            // Enlarge by a relative 1e-6 plus a tiny absolute term before rounding up: covers the
+            // double→float rounding of the radius and of the distance computed at query time.
+            self.r = Node.up(radius * (1 + 1e-6) + 1e-9)
+        }
+
+        /// True when the whole triangle is farther than `radius` from `p`.
+        @inline(__always) func isBeyond(_ p: Vector3, radius: Double) -> Bool {
+            let dx = p.x - Double(self.x), dy = p.y - Double(self.y), dz = p.z - Double(self.z)
+            let reach = Double(self.r) + radius
+            return dx * dx + dy * dy + dz * dz > reach * reach
+        }
     }
 
     /// The best candidate of a closest-point search.
@@ -207,6 +219,7 @@ public struct MeshIndex: Sendable {
 
     private let nodes: [Node]
     private let leafCorners: [Corners]
+    private let leafSpheres: [Sphere]
     /// Original triangle index of each leaf-ordered triangle.
     private let leafTriangle: [Int32]
     /// Leaf-order position of each original triangle (inverse of `leafTriangle`).
@@ -306,6 +319,10 @@ public struct MeshIndex: Sendable {
             let (a, b, c) = mesh.corners(Int(t))
             return Corners(a, b, c)
         }
+        self.leafSpheres = order.map { t in
+            let (a, b, c) = mesh.corners(Int(t))
+            return Sphere(a, b, c)
+        }
         self.leafDegenerate = order.map { degenerate[Int($0)] }
         self.faceNormals = normals
     }
@@ -347,6 +364,7 @@ public struct MeshIndex: Sendable {
         var best = Best(d2: bound, limitRoot: bound.squareRoot(), limit: bound)
         self.nodes.withUnsafeBufferPointer { nodes in
             self.leafCorners.withUnsafeBufferPointer { corners in
+              self.leafSpheres.withUnsafeBufferPointer { spheres in
                 self.leafDegenerate.withUnsafeBufferPointer { leafDeg in
                     if let h = hint, h >= 0, h < self.leafPosition.count {
                         let k = Int(self.leafPosition[h])
@@ -375,8 +393,8 @@ public struct MeshIndex: Sendable {
                             if node.count > 0 {
                                 let first = Int(node.first)
                                 for k in first..<(first + Int(node.count)) {
+                                    if spheres[k].isBeyond(p, radius: best.limitRoot) { continue }
                                     let tc = corners[k]
-                                    if tc.isBeyond(p, radius: best.limitRoot) { continue }
                                     let deg = leafDeg[k]
                                     let (q, w) =
                                         deg
@@ -401,6 +419,7 @@ public struct MeshIndex: Sendable {
                         }
                     }
                 }
+              }
             }
         }
         guard best.found else { return nil }
@@ -794,4 +813,5 @@ public struct MeshIndex: Sendable {
         }
     }
 }
+
 
