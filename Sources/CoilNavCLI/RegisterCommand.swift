@@ -155,6 +155,7 @@ struct RegistrationReport {
     struct JSON: Encodable {
         struct Fiducial: Encodable { var name: String; var residualMM: Double }
         struct Target: Encodable { var name: String; var predictedTREMM: Double }
+        struct Shift: Encodable { var name: String; var shiftMM: Double }
         struct Surface: Encodable {
             var rmsBeforeMM: Double
             var rmsAfterMM: Double
@@ -162,6 +163,10 @@ struct RegistrationReport {
             var inliers: Int
             var outliers: Int
             var converged: Bool
+            /// How far the refinement moved each fiducial (its head point mapped before vs after).
+            var fiducialShifts: [Shift]
+            /// How far the refinement moved each target (MRI point, head position re-mapped).
+            var targetShifts: [Shift]
         }
         var headToMRI: Matrix4Rows
         var freMM: Double
@@ -178,7 +183,9 @@ struct RegistrationReport {
             targets: self.targetTRE.isEmpty ? nil : self.targetTRE.map { .init(name: $0.name, predictedTREMM: $0.predictedTREMM) },
             surface: self.refinement.map {
                 .init(rmsBeforeMM: $0.rmsBeforeMM, rmsAfterMM: $0.rmsAfterMM, iterations: $0.iterations, inliers: $0.inliers,
-                      outliers: $0.outliers, converged: $0.converged)
+                      outliers: $0.outliers, converged: $0.converged,
+                      fiducialShifts: $0.fiducialShifts.map { .init(name: $0.label, shiftMM: $0.shiftMM) },
+                      targetShifts: $0.targetShifts.map { .init(name: $0.label, shiftMM: $0.shiftMM) })
             },
             warnings: self.warnings)
     }
@@ -214,6 +221,9 @@ struct RegistrationReport {
             lines.append("  RMS point-to-scalp distance \(fixed(s.rmsBeforeMM)) mm → \(fixed(s.rmsAfterMM)) mm")
             if let worst = s.fiducialShifts.max(by: { $0.shiftMM < $1.shiftMM }) {
                 lines.append("  moved fiducials by up to \(fixed(worst.shiftMM)) mm (\(worst.label))")
+            }
+            for t in s.targetShifts {
+                lines.append("  moved target \(t.label) by \(fixed(t.shiftMM)) mm")
             }
         }
         if !self.targetTRE.isEmpty, let fle = self.fleMM {

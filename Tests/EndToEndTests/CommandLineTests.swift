@@ -72,6 +72,12 @@ import Testing
         #expect(after > 0.3 && after < 0.8, "\(after)")
         #expect(inliers >= 280 && inliers <= 300)
         #expect(iterations >= 1 && iterations <= 50)
+        let fiducialShifts = try #require(surface["fiducialShifts"] as? [[String: Any]])
+        #expect(fiducialShifts.compactMap { $0["name"] as? String } == ["NAS", "LPA", "RPA", "Cz", "Iz"])
+        let targetShifts = try #require(surface["targetShifts"] as? [[String: Any]])
+        #expect(targetShifts.compactMap { $0["name"] as? String } == ["DLPFC-Fox2012", "F3", "5cm-rule"])
+        // The fiducial solution was already within about a millimetre: the refinement moves little.
+        for s in fiducialShifts + targetShifts { #expect(try #require(s["shiftMM"] as? Double) < 2.5) }
         // The simulation's truth (Mock/demo/ground-truth.json).
         let truthData = try Data(contentsOf: URL(fileURLWithPath: Paths.demo("ground-truth.json")))
         let truth = try matrix((try JSONSerialization.jsonObject(with: truthData) as? [String: Any])?["headToMRI"])
