@@ -26,6 +26,8 @@ let package = Package(
         // Reading and writing the files CoilNav exchanges: Slicer markups, plans, registrations,
         // meshes, pose CSV.
         .target(name: "Formats", dependencies: ["Geometry"]),
+        // What trackers report (frames, tool samples, statuses) and where they are (tracker URLs).
+        .target(name: "TrackerCore", dependencies: ["Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -39,6 +41,7 @@ let package = Package(
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "Geometry"]),
         .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
+        .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
     ]
