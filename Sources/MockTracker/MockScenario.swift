@@ -1,0 +1,196 @@
+import Formats
+import Geometry
+
+/// A validated mock-tracker scenario (`"format": "coilnav-mock-scenario"`, `"version": 1`):
+/// the frame rate and length of a run, the tools the mock tracker reports with their motion,
+/// noise and visibility, and the faults its protocol side injects. The file format is
+/// documented in `Mock/scenarios/README.md`; `MockScenario.load(path:)` reads one.
+///
+/// A scenario holds everything a run needs — referenced plans, registrations and meshes are
+/// read once when the scenario is parsed — so a `MockSimulation` over it never does I/O.
+///
+/// Units: millimetres, degrees in files (radians never appear in a file), seconds, hertz.
+public struct MockScenario: Sendable {
+    /// The value of the `format` field.
+    public static let format = "coilnav-mock-scenario"
+    /// The newest scenario version this code reads.
+    public static let currentVersion = 1
+
+    /// The path or name the scenario was read from (used in messages).
+    public var source: String
+    /// Free text from the file.
+    public var description: String?
+    /// Tracker frames per second. Frame `i` (counting from 0) happens at `i / frameRateHz`
+    /// seconds after the start.
+    public var frameRateHz: Double
+    /// How many frames the scenario lasts. `MockSimulation.frame(_:)` is defined past the end
+    /// too (motions hold or keep oscillating); the server decides whether to stop there.
+    public var frameCount: Int
+    /// The device frame number reported for frame index 0; later frames count up from it,
+    /// wrapping at 2³² like the NDI frame counter.
+    public var startFrameNumber: UInt32
+    /// The tools, in file order. `MockFrame.tools` lists their states in this order.
+    public var tools: [MockTool]
+    /// Protocol faults, sorted by frame index, at most one per frame.
+    public var faults: [MockScheduledFault]
+    /// The head-reference-to-MRI registration the scenario poses MRI-space motions through,
+    /// when it has one.
+    public var headToMRI: RigidTransform?
+
+    /// The tool with the given name.
+    public func tool(named name: String) -> MockTool? {
+        self.tools.first { $0.name == name }
+    }
+
+    /// The tool with the given NDI port handle.
+    public func tool(handle: UInt8) -> MockTool? {
+        self.tools.first { $0.handle == handle }
+    }
+
+    /// The duration of `frameCount` frames.
+    public var duration: Duration {
+        MockSimulation.time(ofFrame: self.frameCount, rateHz: self.frameRateHz)
+    }
+}
+
+/// What a tracked tool is for. The mock uses it only to find the head reference that
+/// MRI-space motions are posed through; the server and the readout use it to label tools.
+public enum MockToolKind: String, Equatable, Sendable, CaseIterable {
+    case headReference = "head-reference"
+    case coil
+    case pointer
+    case phantom
+    case other
+}
+
+/// How a tool is made known to the tracker, which decides how the NDI protocol side answers
+/// the port-handle commands.
+public enum MockToolSetup: Equatable, Sendable {
+    /// A passive (or active wireless) tool: the host requests a handle (PHRQ) and writes the
+    /// tool-definition (ROM) file to it (PVWR). The path is relative to `Calibration/`.
+    case passive(toolDefinition: String)
+    /// An active, wired tool: its port handle appears by itself in PHSR once the tool is
+    /// plugged in, no ROM needs to be written.
+    case active
+
+    /// The tool-definition file (relative to `Calibration/`) of a passive tool.
+    public var toolDefinition: String? {
+        if case .passive(let file) = self { return file }
+        return nil
+    }
+}
+
+/// Which coordinates a tool's motion is written in.
+public enum MockPoseSpace: Equatable, Sendable {
+    /// Tracker (camera) coordinates: the motion gives `toolToTracker` directly.
+    case tracker
+    /// Another tool's coordinates: the motion gives `toolToOther`, and
+    /// `toolToTracker = otherToTracker * toolToOther`, so the tool follows the other tool.
+    case tool(String)
+    /// MRI coordinates of the scenario's registration, through the (single) head-reference
+    /// tool: `toolToTracker = headToTracker * inverse(headToMRI) * toolToMRI`.
+    case mri
+
+    /// How the space is written in a scenario file (`"tracker"`, `"mri"` or a tool name).
+    public var name: String {
+        switch self {
+        case .tracker: return "tracker"
+        case .mri: return "mri"
+        case .tool(let n): return n
+        }
+    }
+}
+
+/// Per-frame measurement noise of a tool. Zero everywhere means the measured pose is the
+/// true pose (rounded to 32-bit floats, as the wire carries it).
+public struct MockNoise: Equatable, Sendable {
+    /// Standard deviation of each tracker-space coordinate of the tool origin, mm.
+    public var translationSigmaMM: Double
+    /// Standard deviation of each component of a small rotation vector applied in the tool's
+    /// own frame, degrees.
+    public var rotationSigmaDegrees: Double
+    /// The RMS marker fit error the tracker reports with each pose, mm (a constant).
+    public var rmsErrorMM: Double
+
+    public init(translationSigmaMM: Double = 0, rotationSigmaDegrees: Double = 0, rmsErrorMM: Double = 0) {
+        self.translationSigmaMM = translationSigmaMM
+        self.rotationSigmaDegrees = rotationSigmaDegrees
+        self.rmsErrorMM = rmsErrorMM
+    }
+
+    /// No noise, zero RMS error.
+    public static let none = MockNoise()
+}
+
+/// A half-open time interval `[fromSeconds, toSeconds)` of the run; frame `i` is inside when
+/// `fromSeconds ≤ i / frameRateHz < toSeconds`.
+public struct MockWindow: Equatable, Sendable {
+    public var fromSeconds: Double
+    public var toSeconds: Double
+
+    public init(fromSeconds: Double, toSeconds: Double) {
+        self.fromSeconds = fromSeconds
+        self.toSeconds = toSeconds
+    }
+
+    /// True when the time (seconds from the start) lies inside.
+    public func contains(_ seconds: Double) -> Bool {
+        seconds >= self.fromSeconds && seconds < self.toSeconds
+    }
+}
+
+/// One tool of a scenario.
+public struct MockTool: Sendable {
+    /// Unique within the scenario; never `tracker` or `mri`.
+    public var name: String
+    public var kind: MockToolKind
+    /// The NDI port handle the mock reports for the tool (1–255, unique).
+    public var handle: UInt8
+    /// Passive with a tool-definition file, or active wired.
+    public var setup: MockToolSetup
+    /// The coordinates the motion is written in.
+    public var space: MockPoseSpace
+    /// How the tool moves (noise-free).
+    public var motion: MockMotion
+    public var noise: MockNoise
+    /// Times the tool is hidden from the camera (reported missing).
+    public var occlusions: [MockWindow]
+    /// Times the tool is partly out of the measurement volume (reported with a pose and the
+    /// partly-out-of-volume flag).
+    public var partlyOutOfVolume: [MockWindow]
+    /// Times the tool's port is disabled (reported disabled, no pose).
+    public var disabled: [MockWindow]
+    /// Probability, per frame, that the tool is missing in a frame where it would otherwise be
+    /// seen (random, from the run's seed).
+    public var dropoutProbability: Double
+
+    /// Where the pointer tip is on each landmark of a `landmarks` motion, and when; empty for
+    /// other motions. Positions are in the motion's space (`space`).
+    public var landmarkVisits: [MockLandmarkVisit] { self.motion.landmarkVisits }
+}
+
+/// One dwell of a `landmarks` motion: the tip rests on `positionMM` (in the motion's space)
+/// for every frame time in `[fromSeconds, toSeconds)`.
+public struct MockLandmarkVisit: Equatable, Sendable {
+    public var label: String
+    public var positionMM: Vector3
+    public var fromSeconds: Double
+    public var toSeconds: Double
+}
+
+/// A fault the protocol side injects into the reply that carries one frame.
+public enum MockFault: Equatable, Sendable {
+    /// The reply's CRC is wrong (the host must reject that reply and resynchronise).
+    case corruptCRC
+    /// The tracker answers nothing for this long, then carries on.
+    case stall(Duration)
+    /// The tracker drops the connection (closes the socket, hangs up the pseudo-terminal) and
+    /// comes back after this long.
+    case disconnect(Duration)
+}
+
+/// A fault and the frame index (counting from 0) whose reply it affects.
+public struct MockScheduledFault: Equatable, Sendable {
+    public var frameIndex: Int
+    public var fault: MockFault
+}
