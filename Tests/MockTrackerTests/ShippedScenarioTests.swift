@@ -101,6 +101,13 @@ import Testing
                 #expect(Swift.abs(e.depthMM - 0.5) < 1e-9)
                 #expect(Swift.abs(e.tiltDegrees - 3) < 1e-9)
                 #expect(Swift.abs(e.twistDegrees) < 1e-9)
+                // Metrics from what the wire carries (float32) are within a few 1e-4 mm of the
+                // truth's, as the README says.
+                let received = CoilError(
+                    coilToMRI: headToMRI * (try #require(f.tools[0].measured)).transform.inverse * (try #require(f.tools[1].measured)).transform,
+                    targetToMRI: target)
+                #expect(Swift.abs(received.distanceMM - e.distanceMM) < 1e-3)
+                #expect(Swift.abs(received.tiltDegrees - e.tiltDegrees) < 1e-4)
                 // Measured: the truth rounded to float32, identical in every frame and for every
                 // seed (no noise), and within float32 resolution of the truth.
                 #expect(f.tools.map(\.measured) == first.tools.map(\.measured))
