@@ -17,25 +17,25 @@ public struct MockScenario: Sendable {
     public static let currentVersion = 1
 
     /// The path or name the scenario was read from (used in messages).
-    public var source: String
+    public let source: String
     /// Free text from the file.
-    public var description: String?
+    public let description: String?
     /// Tracker frames per second. Frame `i` (counting from 0) happens at `i / frameRateHz`
     /// seconds after the start.
-    public var frameRateHz: Double
+    public let frameRateHz: Double
     /// How many frames the scenario lasts. `MockSimulation.frame(_:)` is defined past the end
     /// too (motions hold or keep oscillating); the server decides whether to stop there.
-    public var frameCount: Int
+    public let frameCount: Int
     /// The device frame number reported for frame index 0; later frames count up from it,
     /// wrapping at 2³² like the NDI frame counter.
-    public var startFrameNumber: UInt32
+    public let startFrameNumber: UInt32
     /// The tools, in file order. `MockFrame.tools` lists their states in this order.
-    public var tools: [MockTool]
+    public let tools: [MockTool]
     /// Protocol faults, sorted by frame index, at most one per frame.
-    public var faults: [MockScheduledFault]
+    public let faults: [MockScheduledFault]
     /// The head-reference-to-MRI registration the scenario poses MRI-space motions through,
     /// when it has one.
-    public var headToMRI: RigidTransform?
+    public let headToMRI: RigidTransform?
 
     /// The tool with the given name.
     public func tool(named name: String) -> MockTool? {
@@ -56,10 +56,15 @@ public struct MockScenario: Sendable {
 /// What a tracked tool is for. The mock uses it only to find the head reference that
 /// MRI-space motions are posed through; the server and the readout use it to label tools.
 public enum MockToolKind: String, Equatable, Sendable, CaseIterable {
+    /// The marker fixed to the subject's head (`head-reference`); MRI-space poses go through it.
     case headReference = "head-reference"
+    /// The marker on the TMS coil.
     case coil
+    /// A tracked pointer (stylus) for digitising landmarks and the scalp.
     case pointer
+    /// A QA phantom.
     case phantom
+    /// Anything else.
     case other
 }
 
@@ -112,6 +117,7 @@ public struct MockNoise: Equatable, Sendable {
     /// The RMS marker fit error the tracker reports with each pose, mm (a constant).
     public var rmsErrorMM: Double
 
+    /// Noise with the given spreads (all default to 0).
     public init(translationSigmaMM: Double = 0, rotationSigmaDegrees: Double = 0, rmsErrorMM: Double = 0) {
         self.translationSigmaMM = translationSigmaMM
         self.rotationSigmaDegrees = rotationSigmaDegrees
@@ -125,9 +131,12 @@ public struct MockNoise: Equatable, Sendable {
 /// A half-open time interval `[fromSeconds, toSeconds)` of the run; frame `i` is inside when
 /// `fromSeconds ≤ i / frameRateHz < toSeconds`.
 public struct MockWindow: Equatable, Sendable {
+    /// Start (inclusive), seconds from the start of the run.
     public var fromSeconds: Double
+    /// End (exclusive), seconds from the start of the run.
     public var toSeconds: Double
 
+    /// The window `[fromSeconds, toSeconds)`.
     public init(fromSeconds: Double, toSeconds: Double) {
         self.fromSeconds = fromSeconds
         self.toSeconds = toSeconds
@@ -142,27 +151,29 @@ public struct MockWindow: Equatable, Sendable {
 /// One tool of a scenario.
 public struct MockTool: Sendable {
     /// Unique within the scenario; never `tracker` or `mri`.
-    public var name: String
-    public var kind: MockToolKind
+    public let name: String
+    /// What the tool is for.
+    public let kind: MockToolKind
     /// The NDI port handle the mock reports for the tool (1–255, unique).
-    public var handle: UInt8
+    public let handle: UInt8
     /// Passive with a tool-definition file, or active wired.
-    public var setup: MockToolSetup
+    public let setup: MockToolSetup
     /// The coordinates the motion is written in.
-    public var space: MockPoseSpace
+    public let space: MockPoseSpace
     /// How the tool moves (noise-free).
-    public var motion: MockMotion
-    public var noise: MockNoise
+    public let motion: MockMotion
+    /// Measurement noise and reported RMS error.
+    public let noise: MockNoise
     /// Times the tool is hidden from the camera (reported missing).
-    public var occlusions: [MockWindow]
+    public let occlusions: [MockWindow]
     /// Times the tool is partly out of the measurement volume (reported with a pose and the
     /// partly-out-of-volume flag).
-    public var partlyOutOfVolume: [MockWindow]
+    public let partlyOutOfVolume: [MockWindow]
     /// Times the tool's port is disabled (reported disabled, no pose).
-    public var disabled: [MockWindow]
+    public let disabled: [MockWindow]
     /// Probability, per frame, that the tool is missing in a frame where it would otherwise be
     /// seen (random, from the run's seed).
-    public var dropoutProbability: Double
+    public let dropoutProbability: Double
 
     /// Where the pointer tip is on each landmark of a `landmarks` motion, and when; empty for
     /// other motions. Positions are in the motion's space (`space`).
@@ -172,10 +183,22 @@ public struct MockTool: Sendable {
 /// One dwell of a `landmarks` motion: the tip rests on `positionMM` (in the motion's space)
 /// for every frame time in `[fromSeconds, toSeconds)`.
 public struct MockLandmarkVisit: Equatable, Sendable {
+    /// The point's label (a plan fiducial's label, or the scenario's).
     public var label: String
+    /// Where the tip rests, mm, in the motion's space.
     public var positionMM: Vector3
+    /// First instant of the dwell, seconds from the start (inclusive).
     public var fromSeconds: Double
+    /// End of the dwell, seconds from the start (exclusive).
     public var toSeconds: Double
+
+    /// A dwell on `positionMM` during `[fromSeconds, toSeconds)`.
+    public init(label: String, positionMM: Vector3, fromSeconds: Double, toSeconds: Double) {
+        self.label = label
+        self.positionMM = positionMM
+        self.fromSeconds = fromSeconds
+        self.toSeconds = toSeconds
+    }
 }
 
 /// A fault the protocol side injects into the reply that carries one frame.
@@ -191,6 +214,13 @@ public enum MockFault: Equatable, Sendable {
 
 /// A fault and the frame index (counting from 0) whose reply it affects.
 public struct MockScheduledFault: Equatable, Sendable {
+    /// The frame index (from 0, not the device frame number).
     public var frameIndex: Int
     public var fault: MockFault
+
+    /// `fault` on the reply carrying frame `frameIndex`.
+    public init(frameIndex: Int, fault: MockFault) {
+        self.frameIndex = frameIndex
+        self.fault = fault
+    }
 }

@@ -33,9 +33,11 @@ public struct MockMeasurement: Equatable, Sendable {
 
 /// One tool in one frame.
 public struct MockToolState: Equatable, Sendable {
+    /// The scenario's tool name.
     public var name: String
     /// The NDI port handle.
     public var handle: UInt8
+    /// Seen, hidden, partly out of volume or disabled.
     public var status: MockToolStatus
     /// The noise-free `toolToTracker`, always defined (also while the tool is not seen).
     public var truth: RigidTransform
@@ -45,6 +47,16 @@ public struct MockToolState: Equatable, Sendable {
     /// The RMS marker fit error reported with the pose, mm (a 32-bit float value); 0 when no
     /// pose is reported.
     public var rmsErrorMM: Double
+
+    /// A tool state (the simulation makes these; tests of the protocol side may build their own).
+    public init(name: String, handle: UInt8, status: MockToolStatus, truth: RigidTransform, measured: MockMeasurement?, rmsErrorMM: Double) {
+        self.name = name
+        self.handle = handle
+        self.status = status
+        self.truth = truth
+        self.measured = measured
+        self.rmsErrorMM = rmsErrorMM
+    }
 }
 
 /// Everything the mock tracker knows about one frame.
@@ -59,6 +71,15 @@ public struct MockFrame: Equatable, Sendable {
     public var tools: [MockToolState]
     /// The fault the protocol side injects into the reply carrying this frame, if any.
     public var fault: MockFault?
+
+    /// A frame (the simulation makes these; tests of the protocol side may build their own).
+    public init(index: Int, frameNumber: UInt32, timeSinceStart: Duration, tools: [MockToolState], fault: MockFault?) {
+        self.index = index
+        self.frameNumber = frameNumber
+        self.timeSinceStart = timeSinceStart
+        self.tools = tools
+        self.fault = fault
+    }
 }
 
 /// The deterministic simulation of a scenario: frame `i` of a run with seed `s` is a pure
