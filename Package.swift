@@ -28,6 +28,9 @@ let package = Package(
         .target(name: "Formats", dependencies: ["Geometry"]),
         // What trackers report (frames, tool samples, statuses) and where they are (tracker URLs).
         .target(name: "TrackerCore", dependencies: ["Geometry"]),
+        // The deterministic mock tracker's simulation: scenario files (Mock/scenarios/) and the
+        // engine that turns a scenario and a seed into per-frame tool states. Pure, no clock read.
+        .target(name: "MockTracker", dependencies: ["Geometry", "Formats"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -42,6 +45,7 @@ let package = Package(
         .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
+        .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
     ]

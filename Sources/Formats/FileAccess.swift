@@ -2,9 +2,9 @@ import Foundation
 
 /// The module's only file-system access: whole-file reads and atomic whole-file writes, with
 /// failures reported as `FileFormatError`s naming the path.
-enum FileAccess {
+package enum FileAccess {
     /// Reads a whole file.
-    static func read(path: String) throws(FileFormatError) -> Data {
+    package static func read(path: String) throws(FileFormatError) -> Data {
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {

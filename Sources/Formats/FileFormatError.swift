@@ -90,7 +90,7 @@ extension FileFormatError {
 
 /// Quotes a piece of file content for an error message, shortened if it is long, escaped as
 /// a JSON string would be (so control characters stay visible).
-func quoted(_ text: String, limit: Int = 40) -> String {
+package func quoted(_ text: String, limit: Int = 40) -> String {
     let shown = text.count > limit ? String(text.prefix(limit)) + "…" : text
     return "\"" + jsonEscaped(shown) + "\""
 }

@@ -3,9 +3,9 @@ import Foundation
 /// Checks shared by CoilNav's own JSON files (plans, registrations): the `format` tag and
 /// the `version` number come first, so a file from a newer CoilNav is reported as such rather
 /// than as a pile of unknown fields.
-enum VersionedFile {
+package enum VersionedFile {
     /// Checks `format` and `version`; `kind` names the file type in messages ("plan").
-    static func checkHeader(
+    package static func checkHeader(
         _ object: JSONObjectFields, format: String, supportedVersion: Int, kind: String
     ) throws(FileFormatError) {
         let formatField = try object.required("format")
@@ -56,7 +56,7 @@ enum VersionedFile {
 
     /// Reading: refuses a repeated name, located at the repeat's field. `what` names the
     /// value ("target name"), `list` the array holding the elements ("targets").
-    static func rejectDuplicates(_ names: [String], fields: [JSONField], what: String, list: String) throws(FileFormatError) {
+    package static func rejectDuplicates(_ names: [String], fields: [JSONField], what: String, list: String) throws(FileFormatError) {
         if let (first, again) = Self.firstDuplicate(names) {
             throw fields[again].error("duplicate \(what) \(quoted(names[again])) (also \(list)[\(first)])")
         }

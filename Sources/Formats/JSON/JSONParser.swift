@@ -2,16 +2,16 @@ import Foundation
 
 /// A parsed JSON text together with its bytes, so any value's offset can be turned into the
 /// line and column a person sees in an editor.
-struct JSONDocument: Sendable {
+package struct JSONDocument: Sendable {
     /// The file name or source name used in error messages.
-    let source: String
+    package let source: String
     let bytes: [UInt8]
     let root: JSONValue
 
     /// Parses a complete JSON text strictly (RFC 8259: no comments, no trailing commas, no
     /// NaN; a leading UTF-8 byte-order mark is skipped; duplicate keys in one object are an
     /// error). Syntax errors carry the line and column of the offending character.
-    static func parse(_ data: Data, source: String) throws(FileFormatError) -> JSONDocument {
+    package static func parse(_ data: Data, source: String) throws(FileFormatError) -> JSONDocument {
         let bytes = [UInt8](data)
         var parser = JSONParser(bytes: bytes)
         do {
@@ -41,15 +41,15 @@ struct JSONDocument: Sendable {
     }
 
     /// The root value, for path-tracking decoding.
-    var rootField: JSONField { JSONField(value: self.root, path: "", document: self) }
+    package var rootField: JSONField { JSONField(value: self.root, path: "", document: self) }
 
     /// An error located at a value of this document.
-    func error(at value: JSONValue, path: String, _ message: String) -> FileFormatError {
+    package func error(at value: JSONValue, path: String, _ message: String) -> FileFormatError {
         self.error(atOffset: value.offset, path: path, message)
     }
 
     /// An error located at a byte offset of this document.
-    func error(atOffset offset: Int, path: String, _ message: String) -> FileFormatError {
+    package func error(atOffset offset: Int, path: String, _ message: String) -> FileFormatError {
         let (line, column) = Self.lineAndColumn(of: offset, in: self.bytes)
         return .at(self.source, line: line, column: column, field: path.isEmpty ? nil : path, message)
     }

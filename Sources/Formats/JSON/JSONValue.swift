@@ -3,8 +3,8 @@ import Geometry
 /// A JSON value as the module's strict parser reads it (RFC 8259), remembering where in the
 /// file it starts so later checks can report a line and column; also the model the writers
 /// build (there the offset is unused).
-struct JSONValue: Equatable, Sendable {
-    enum Kind: Equatable, Sendable {
+package struct JSONValue: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         case null
         case bool(Bool)
         case number(Double)
@@ -14,16 +14,16 @@ struct JSONValue: Equatable, Sendable {
         case object([Member])
     }
 
-    struct Member: Equatable, Sendable {
-        var key: String
-        var value: JSONValue
+    package struct Member: Equatable, Sendable {
+        package var key: String
+        package var value: JSONValue
         /// Byte offset of the key's opening quote in the parsed text.
         var keyOffset: Int = 0
     }
 
-    var kind: Kind
+    package var kind: Kind
     /// Byte offset of the value's first character in the parsed text.
-    var offset: Int
+    package var offset: Int
 
     init(_ kind: Kind, offset: Int = 0) {
         self.kind = kind
@@ -45,7 +45,7 @@ struct JSONValue: Equatable, Sendable {
     }
 
     /// A short description of the value's type for error messages (`a string "abc"`, `an array`).
-    var summary: String {
+    package var summary: String {
         switch self.kind {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"

@@ -82,7 +82,7 @@ enum JSONWriter {
 
 /// The body of a JSON string literal for `s`: quotes, backslashes and control characters
 /// escaped (`\n`, `\t`, `\u0001` …), everything else as is.
-func jsonEscaped(_ s: String) -> String {
+package func jsonEscaped(_ s: String) -> String {
     var out = ""
     for scalar in s.unicodeScalars {
         switch scalar {
