@@ -20,16 +20,26 @@ extension NDITrackingReply {
     ///
     /// Errors name the reply's stream offset and the byte where the layout broke: a body that
     /// ends inside a field, an unknown handle status, bytes left over before the system status.
-    public static func parseBX(_ frame: NDIReplyFrame, option: NDIReplyOption?) throws(NDIReplyError) -> NDITrackingReply {
+    public static func parseBX(_ frame: NDIReplyFrame, option: NDIReplyOption?) throws(NDIReplyError)
+        -> NDITrackingReply
+    {
         guard frame.kind == .binary else {
             throw NDIReplyError(
-                .unexpectedReply, replyName: "BX", replyStreamOffset: frame.streamOffset, offsetInReply: 0,
-                "expected a binary reply, got ASCII \(quotedASCII(frame.bytes))")
+                .unexpectedReply,
+                replyName: "BX",
+                replyStreamOffset: frame.streamOffset,
+                offsetInReply: 0,
+                "expected a binary reply, got ASCII \(quotedASCII(frame.bytes))"
+            )
         }
         guard frame.bytes.count >= 11 else {
             throw NDIReplyError(
-                .badLength, replyName: "BX", replyStreamOffset: frame.streamOffset, offsetInReply: 0,
-                "\(frame.bytes.count) bytes, fewer than the 11 of the smallest reply")
+                .badLength,
+                replyName: "BX",
+                replyStreamOffset: frame.streamOffset,
+                offsetInReply: 0,
+                "\(frame.bytes.count) bytes, fewer than the 11 of the smallest reply"
+            )
         }
         let option = option ?? .transformsAndStatus
         let bodyEnd = frame.bytes.count - 2
@@ -66,8 +76,10 @@ extension NDITrackingReply {
                         let tz = try reader.f32("\(label) tz")
                         let rms = try reader.f32("\(label) RMS error")
                         report.transform = NDITransform(
-                            rotation: Quaternion(q0: q0, qx: qx, qy: qy, qz: qz), translation: Vector3(tx, ty, tz),
-                            rmsError: rms)
+                            rotation: Quaternion(q0: q0, qx: qx, qy: qy, qz: qz),
+                            translation: Vector3(tx, ty, tz),
+                            rmsError: rms
+                        )
                     }
                     report.portStatus = NDIPortStatus(rawValue: try reader.u32("\(label) port status"))
                     report.frameNumber = try reader.u32("\(label) frame number")
@@ -103,7 +115,10 @@ extension NDITrackingReply {
         }
         let systemStatus = UInt16(frame.bytes[bodyEnd - 2]) | UInt16(frame.bytes[bodyEnd - 1]) << 8
         return NDITrackingReply(
-            handles: handles, systemStatus: NDISystemStatus(rawValue: systemStatus), passiveStrays: strays)
+            handles: handles,
+            systemStatus: NDISystemStatus(rawValue: systemStatus),
+            passiveStrays: strays
+        )
     }
 
     /// The BX reply bytes for this data and reply option (`nil`: 0x0001), header and CRCs
@@ -143,7 +158,10 @@ extension NDITrackingReply {
                     }
                 }
                 guard let portStatus = report.portStatus, let frame = report.frameNumber else {
-                    throw NDIEncodingError(replyName: "BX", "\(label) needs a port status and a frame number for option 0x0001")
+                    throw NDIEncodingError(
+                        replyName: "BX",
+                        "\(label) needs a port status and a frame number for option 0x0001"
+                    )
                 }
                 Self.appendLE32(portStatus.rawValue, to: &body)
                 Self.appendLE32(frame, to: &body)
@@ -151,7 +169,9 @@ extension NDITrackingReply {
             if option.contains(.toolAndMarkerInfo) {
                 guard let info = report.toolMarkerInfo, info.markerInformation.count == 10 else {
                     throw NDIEncodingError(
-                        replyName: "BX", "\(label) needs tool information and 10 marker information bytes for option 0x0002")
+                        replyName: "BX",
+                        "\(label) needs tool information and 10 marker information bytes for option 0x0002"
+                    )
                 }
                 body.append(info.toolInformation)
                 body.append(contentsOf: info.markerInformation)
@@ -160,7 +180,8 @@ extension NDITrackingReply {
                 guard let stray = report.activeStray, (stray.status != 0) == (stray.position != nil) else {
                     throw NDIEncodingError(
                         replyName: "BX",
-                        "\(label) needs an active stray for option 0x0004, with a position exactly when its status is not 0")
+                        "\(label) needs an active stray for option 0x0004, with a position exactly when its status is not 0"
+                    )
                 }
                 body.append(stray.status)
                 if let p = stray.position {
@@ -193,14 +214,18 @@ extension NDITrackingReply {
         return out
     }
 
-    private static func appendMarkerSet(_ set: NDIMarkerSet, label: String, to out: inout [UInt8]) throws(NDIEncodingError) {
+    private static func appendMarkerSet(_ set: NDIMarkerSet, label: String, to out: inout [UInt8])
+        throws(NDIEncodingError)
+    {
         let n = set.positions.count
         guard n <= 255 else {
             throw NDIEncodingError(replyName: "BX", "\(label): \(n) markers, at most 255 fit")
         }
         guard set.outOfVolume.count == (n + 7) / 8 else {
             throw NDIEncodingError(
-                replyName: "BX", "\(label): \(n) markers need \((n + 7) / 8) out-of-volume bytes, got \(set.outOfVolume.count)")
+                replyName: "BX",
+                "\(label): \(n) markers need \((n + 7) / 8) out-of-volume bytes, got \(set.outOfVolume.count)"
+            )
         }
         out.append(UInt8(n))
         out.append(contentsOf: set.outOfVolume)

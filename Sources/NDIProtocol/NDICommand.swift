@@ -18,8 +18,12 @@ public enum NDICommand: Hashable, Sendable {
     /// `COMM`: change the serial parameters; the tracker answers `OKAY` at the old rate, then
     /// switches. `COMM:50000` is 115200 8N1 without handshake.
     case comm(
-        baud: NDIBaudRate, dataBits: NDIDataBits = .eight, parity: NDIParity = .none,
-        stopBits: NDIStopBits = .one, handshake: Bool = false)
+        baud: NDIBaudRate,
+        dataBits: NDIDataBits = .eight,
+        parity: NDIParity = .none,
+        stopBits: NDIStopBits = .one,
+        handshake: Bool = false
+    )
     /// `PHSR`: list port handles of a kind. Reply: `NDIPortHandleList`.
     case phsr(NDIPortHandleFilter)
     /// `PHRQ`: request a port handle matching a 14-character criteria string (8 device number,
@@ -157,8 +161,10 @@ public enum NDICommand: Hashable, Sendable {
         case .bare:
             guard parameters.isEmpty else {
                 throw NDICommandError(
-                    .wrongParameterCount, command: self.name,
-                    "the bare form (name and CR only) cannot carry parameters \(quotedASCII(parameters))")
+                    .wrongParameterCount,
+                    command: self.name,
+                    "the bare form (name and CR only) cannot carry parameters \(quotedASCII(parameters))"
+                )
             }
         }
         out.append(0x0D)
@@ -182,8 +188,10 @@ public enum NDICommand: Hashable, Sendable {
                 nameBytes.allSatisfy({ Self.isNameCharacter($0) })
             else {
                 throw NDICommandError(
-                    .invalidName, command: nil,
-                    "command name \(quotedASCII(nameBytes)) must be uppercase letters and digits starting with a letter")
+                    .invalidName,
+                    command: nil,
+                    "command name \(quotedASCII(nameBytes)) must be uppercase letters and digits starting with a letter"
+                )
             }
             try Self.checkPrintable(Array(parameters.utf8), command: name)
         default:
@@ -202,21 +210,27 @@ public enum NDICommand: Hashable, Sendable {
     static func checkPrintable(_ bytes: [UInt8], command: String) throws(NDICommandError) {
         if let bad = bytes.firstIndex(where: { $0 < 0x20 || $0 > 0x7E }) {
             throw NDICommandError(
-                .invalidCharacter, command: command,
-                "parameter byte \(bad) is \(quotedASCII([bytes[bad]])), not printable ASCII")
+                .invalidCharacter,
+                command: command,
+                "parameter byte \(bad) is \(quotedASCII([bytes[bad]])), not printable ASCII"
+            )
         }
     }
 
     static func checkPHRQCriteria(_ bytes: [UInt8]) throws(NDICommandError) {
         guard bytes.count == 14 else {
             throw NDICommandError(
-                .wrongParameterCount, command: "PHRQ",
-                "criteria \(quotedASCII(bytes)) must be 14 characters (device 8, system 1, wired/wireless 1, port 2, channel 2), got \(bytes.count)")
+                .wrongParameterCount,
+                command: "PHRQ",
+                "criteria \(quotedASCII(bytes)) must be 14 characters (device 8, system 1, wired/wireless 1, port 2, channel 2), got \(bytes.count)"
+            )
         }
         if let bad = bytes.firstIndex(where: { $0 <= 0x20 || $0 > 0x7E }) {
             throw NDICommandError(
-                .invalidParameter, command: "PHRQ",
-                "criteria character \(bad) is \(quotedASCII([bytes[bad]])), not a printable non-space character")
+                .invalidParameter,
+                command: "PHRQ",
+                "criteria character \(bad) is \(quotedASCII([bytes[bad]])), not a printable non-space character"
+            )
         }
     }
 }

@@ -47,8 +47,12 @@ public struct NDICommandFramer: Sendable {
                     self.consume(self.buffer.count)
                     return .failure(
                         NDICommandError(
-                            .tooLong, command: nil,
-                            Self.tooLongMessage(self.maximumLength), streamOffset: start))
+                            .tooLong,
+                            command: nil,
+                            Self.tooLongMessage(self.maximumLength),
+                            streamOffset: start
+                        )
+                    )
                 }
                 if self.discarding {
                     self.consume(self.buffer.count)
@@ -64,8 +68,12 @@ public struct NDICommandFramer: Sendable {
             if tooLong {
                 result = .failure(
                     NDICommandError(
-                        .tooLong, command: nil,
-                        Self.tooLongMessage(self.maximumLength), streamOffset: start))
+                        .tooLong,
+                        command: nil,
+                        Self.tooLongMessage(self.maximumLength),
+                        streamOffset: start
+                    )
+                )
             } else {
                 do {
                     result = .success(try NDICommand.parseReceived(line))

@@ -37,8 +37,10 @@ extension NDICommand {
         }
         if let bad = line.firstIndex(where: { $0 < 0x20 || $0 > 0x7E }) {
             throw NDICommandError(
-                .invalidCharacter, command: nil,
-                "byte \(bad) of \(quotedASCII(line)) is not printable ASCII")
+                .invalidCharacter,
+                command: nil,
+                "byte \(bad) of \(quotedASCII(line)) is not printable ASCII"
+            )
         }
         var nameEnd = 0
         while nameEnd < line.count, Self.isNameCharacter(line[nameEnd]) {
@@ -46,8 +48,10 @@ extension NDICommand {
         }
         guard nameEnd > 0, Self.isUppercaseLetter(line[0]) else {
             throw NDICommandError(
-                .invalidName, command: nil,
-                "\(quotedASCII(line)) does not start with a command name (uppercase letters and digits)")
+                .invalidName,
+                command: nil,
+                "\(quotedASCII(line)) does not start with a command name (uppercase letters and digits)"
+            )
         }
         let name = String(decoding: line[0..<nameEnd], as: UTF8.self)
         let form: Form
@@ -63,26 +67,34 @@ extension NDICommand {
             let afterColon = line.count - nameEnd - 1
             guard afterColon >= 4 else {
                 throw NDICommandError(
-                    .badCRC, command: name,
-                    "expected 4 CRC hex digits after ':', got \(afterColon) characters in \(quotedASCII(line))")
+                    .badCRC,
+                    command: name,
+                    "expected 4 CRC hex digits after ':', got \(afterColon) characters in \(quotedASCII(line))"
+                )
             }
             let crcStart = line.count - 4
             let computed = NDICRC16.checksum(line[0..<crcStart])
             guard let received = Hex.parse(line[crcStart...]) else {
                 throw NDICommandError(
-                    .badCRC, command: name,
-                    "CRC \(quotedASCII(line[crcStart...])) is not 4 hex digits (computed \(Hex.string(UInt64(computed), digits: 4)))")
+                    .badCRC,
+                    command: name,
+                    "CRC \(quotedASCII(line[crcStart...])) is not 4 hex digits (computed \(Hex.string(UInt64(computed), digits: 4)))"
+                )
             }
             guard received == UInt64(computed) else {
                 throw NDICommandError(
-                    .badCRC, command: name,
-                    "CRC \(Hex.string(received, digits: 4)) does not match computed \(Hex.string(UInt64(computed), digits: 4))")
+                    .badCRC,
+                    command: name,
+                    "CRC \(Hex.string(received, digits: 4)) does not match computed \(Hex.string(UInt64(computed), digits: 4))"
+                )
             }
             parameters = line[(nameEnd + 1)..<crcStart]
         } else {
             throw NDICommandError(
-                .invalidName, command: nil,
-                "command name \(quotedASCII(line[0..<nameEnd])) is followed by \(quotedASCII([line[nameEnd]])), not ':', a space or the end")
+                .invalidName,
+                command: nil,
+                "command name \(quotedASCII(line[0..<nameEnd])) is followed by \(quotedASCII([line[nameEnd]])), not ':', a space or the end"
+            )
         }
         let command = try Self.parseParameters(name: name, Array(parameters))
         return NDIReceivedCommand(command: command, form: form)
@@ -120,8 +132,12 @@ extension NDICommand {
                 throw Self.invalid(name, "handshake code \(quotedASCII([p[4]])) is not 0 (off) or 1 (on)")
             }
             return .comm(
-                baud: baud, dataBits: dataBits, parity: parity, stopBits: stopBits,
-                handshake: p[4] == UInt8(ascii: "1"))
+                baud: baud,
+                dataBits: dataBits,
+                parity: parity,
+                stopBits: stopBits,
+                handshake: p[4] == UInt8(ascii: "1")
+            )
         case "PHSR":
             try Self.expectLength(p, 2, name, "the 2 hex digit reply option")
             return .phsr(NDIPortHandleFilter(rawValue: try Self.hexByte(p[0..<2], name, "reply option")))
@@ -150,7 +166,10 @@ extension NDICommand {
             let handle = try Self.hexByte(p[0..<2], name, "port handle")
             guard let priority = NDITrackingPriority(rawValue: Character(Unicode.Scalar(p[2]))) else {
                 throw NDICommandError(
-                    .invalidMode, command: name, "tracking priority \(quotedASCII([p[2]])) is not S, D or B")
+                    .invalidMode,
+                    command: name,
+                    "tracking priority \(quotedASCII([p[2]])) is not S, D or B"
+                )
             }
             return .pena(handle: handle, priority: priority)
         case "PHINF":
@@ -158,7 +177,8 @@ extension NDICommand {
                 throw Self.wrongCount(p, name, "port handle (2 hex) and optionally a reply option (4 hex)")
             }
             let handle = try Self.hexByte(p[0..<2], name, "port handle")
-            let option = p.count == 6 ? NDIPortInfoOption(rawValue: try Self.hexWord(p[2..<6], name, "reply option")) : nil
+            let option =
+                p.count == 6 ? NDIPortInfoOption(rawValue: try Self.hexWord(p[2..<6], name, "reply option")) : nil
             return .phinf(handle: handle, option: option)
         case "VER":
             return .ver(try Self.decimalByte(p, name, "processor number"))
@@ -186,7 +206,8 @@ extension NDICommand {
         }
     }
 
-    private static func expectLength(_ p: [UInt8], _ count: Int, _ name: String, _ what: String) throws(NDICommandError) {
+    private static func expectLength(_ p: [UInt8], _ count: Int, _ name: String, _ what: String) throws(NDICommandError)
+    {
         guard p.count == count else {
             throw Self.wrongCount(p, name, what)
         }
@@ -194,22 +215,27 @@ extension NDICommand {
 
     private static func wrongCount(_ p: [UInt8], _ name: String, _ what: String) -> NDICommandError {
         NDICommandError(
-            .wrongParameterCount, command: name,
-            "expected \(what), got \(p.count) parameter characters \(quotedASCII(p))")
+            .wrongParameterCount,
+            command: name,
+            "expected \(what), got \(p.count) parameter characters \(quotedASCII(p))"
+        )
     }
 
     private static func invalid(_ name: String, _ message: String) -> NDICommandError {
         NDICommandError(.invalidParameter, command: name, message)
     }
 
-    private static func hexByte(_ p: ArraySlice<UInt8>, _ name: String, _ what: String) throws(NDICommandError) -> UInt8 {
+    private static func hexByte(_ p: ArraySlice<UInt8>, _ name: String, _ what: String) throws(NDICommandError) -> UInt8
+    {
         guard let v = Hex.parse(p) else {
             throw Self.invalid(name, "\(what) \(quotedASCII(p)) is not \(p.count) hex digits")
         }
         return UInt8(v)
     }
 
-    private static func hexWord(_ p: ArraySlice<UInt8>, _ name: String, _ what: String) throws(NDICommandError) -> UInt16 {
+    private static func hexWord(_ p: ArraySlice<UInt8>, _ name: String, _ what: String) throws(NDICommandError)
+        -> UInt16
+    {
         guard let v = Hex.parse(p) else {
             throw Self.invalid(name, "\(what) \(quotedASCII(p)) is not \(p.count) hex digits")
         }

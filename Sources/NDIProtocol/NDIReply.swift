@@ -45,8 +45,12 @@ public enum NDIReply: Equatable, Sendable {
         if frame.kind == .binary {
             guard case .bx(let option) = command else {
                 throw NDIReplyError(
-                    .unexpectedReply, replyName: command.name, replyStreamOffset: frame.streamOffset, offsetInReply: 0,
-                    "a binary (BX) reply cannot answer \(command.name)")
+                    .unexpectedReply,
+                    replyName: command.name,
+                    replyStreamOffset: frame.streamOffset,
+                    offsetInReply: 0,
+                    "a binary (BX) reply cannot answer \(command.name)"
+                )
             }
             return .tracking(try NDITrackingReply.parseBX(frame, option: option))
         }
@@ -62,8 +66,12 @@ public enum NDIReply: Equatable, Sendable {
         case .initialize, .comm, .phf, .pvwr, .pinit, .pena, .tstart, .tstop:
             guard isOkay else {
                 throw NDIReplyError(
-                    .unexpectedReply, replyName: command.name, replyStreamOffset: frame.streamOffset, offsetInReply: 0,
-                    "expected OKAY, ERRORxx or RESET, got \(quotedASCII(payload))")
+                    .unexpectedReply,
+                    replyName: command.name,
+                    replyStreamOffset: frame.streamOffset,
+                    offsetInReply: 0,
+                    "expected OKAY, ERRORxx or RESET, got \(quotedASCII(payload))"
+                )
             }
             return .okay
         case .phsr:
@@ -81,8 +89,12 @@ public enum NDIReply: Equatable, Sendable {
             return .tracking(try NDITrackingReply.parseTX(frame, option: option))
         case .bx:
             throw NDIReplyError(
-                .unexpectedReply, replyName: "BX", replyStreamOffset: frame.streamOffset, offsetInReply: 0,
-                "expected a binary reply, ERRORxx or RESET, got \(quotedASCII(payload))")
+                .unexpectedReply,
+                replyName: "BX",
+                replyStreamOffset: frame.streamOffset,
+                offsetInReply: 0,
+                "expected a binary reply, ERRORxx or RESET, got \(quotedASCII(payload))"
+            )
         case .getinfo, .beep, .raw:
             return isOkay ? .okay : .text(frame.text)
         }
@@ -130,7 +142,9 @@ public enum NDIReply: Equatable, Sendable {
             let bytes = Array(text.utf8)
             if let bad = bytes.first(where: { !($0 == 0x0A || $0 == 0x09 || ($0 >= 0x20 && $0 <= 0x7E)) }) {
                 throw NDIEncodingError(
-                    replyName: command.name, "byte \(Hex.display(UInt64(bad), digits: 2)) cannot be sent in an ASCII reply")
+                    replyName: command.name,
+                    "byte \(Hex.display(UInt64(bad), digits: 2)) cannot be sent in an ASCII reply"
+                )
             }
             return Self.asciiFrame(payload: bytes)
         }

@@ -154,8 +154,14 @@ public struct NDIReplyFramer: Sendable {
             results.append(
                 .failure(
                     NDIReplyError(
-                        .truncated, replyName: isBinary ? "BX" : "ASCII", replyStreamOffset: start,
-                        offsetInReply: available, message)))
+                        .truncated,
+                        replyName: isBinary ? "BX" : "ASCII",
+                        replyStreamOffset: start,
+                        offsetInReply: available,
+                        message
+                    )
+                )
+            )
         }
         self.consume(available)
         self.resynchronising = false
@@ -183,9 +189,13 @@ public struct NDIReplyFramer: Sendable {
             self.resynchronising = true
             return .failure(
                 NDIReplyError(
-                    .headerCRC, replyName: "BX", replyStreamOffset: start, offsetInReply: 4,
+                    .headerCRC,
+                    replyName: "BX",
+                    replyStreamOffset: start,
+                    offsetInReply: 4,
                     "header CRC \(Hex.display(UInt64(receivedHeaderCRC), digits: 4)) does not match computed \(Hex.display(UInt64(computedHeaderCRC), digits: 4))"
-                ))
+                )
+            )
         }
         let bodyLength = Int(self.readLE16(self.head + 2))
         guard bodyLength >= 3 else {
@@ -193,8 +203,13 @@ public struct NDIReplyFramer: Sendable {
             self.resynchronising = true
             return .failure(
                 NDIReplyError(
-                    .badLength, replyName: "BX", replyStreamOffset: start, offsetInReply: 2,
-                    "reply length \(bodyLength) is less than 3 (handle count and system status)"))
+                    .badLength,
+                    replyName: "BX",
+                    replyStreamOffset: start,
+                    offsetInReply: 2,
+                    "reply length \(bodyLength) is less than 3 (handle count and system status)"
+                )
+            )
         }
         let total = bodyLength + 8
         guard available >= total else { return nil }
@@ -203,14 +218,20 @@ public struct NDIReplyFramer: Sendable {
         let computedBodyCRC = NDICRC16.checksum(self.buffer[bodyRange])
         guard receivedBodyCRC == computedBodyCRC else {
             let error = NDIReplyError(
-                .bodyCRC, replyName: "BX", replyStreamOffset: start, offsetInReply: 6 + bodyLength,
+                .bodyCRC,
+                replyName: "BX",
+                replyStreamOffset: start,
+                offsetInReply: 6 + bodyLength,
                 "body CRC \(Hex.display(UInt64(receivedBodyCRC), digits: 4)) does not match computed \(Hex.display(UInt64(computedBodyCRC), digits: 4))"
             )
             self.consume(self.embeddedHeader(after: self.head, before: self.head + total) ?? total)
             return .failure(error)
         }
         let frame = NDIReplyFrame(
-            kind: .binary, bytes: Array(self.buffer[self.head..<(self.head + total)]), streamOffset: start)
+            kind: .binary,
+            bytes: Array(self.buffer[self.head..<(self.head + total)]),
+            streamOffset: start
+        )
         self.consume(total)
         return .success(frame)
     }
@@ -246,16 +267,26 @@ public struct NDIReplyFramer: Sendable {
                 self.resynchronising = true
                 return .failure(
                     NDIReplyError(
-                        .tooLong, replyName: "ASCII", replyStreamOffset: start, offsetInReply: offset,
-                        "no CR within \(self.maximumASCIILength) bytes"))
+                        .tooLong,
+                        replyName: "ASCII",
+                        replyStreamOffset: start,
+                        offsetInReply: offset,
+                        "no CR within \(self.maximumASCIILength) bytes"
+                    )
+                )
             }
             guard byte == 0x0A || byte == 0x09 || (byte >= 0x20 && byte <= 0x7E) else {
                 self.consume(offset)
                 self.resynchronising = true
                 return .failure(
                     NDIReplyError(
-                        .unexpectedByte, replyName: "ASCII", replyStreamOffset: start, offsetInReply: offset,
-                        "byte \(Hex.display(UInt64(byte), digits: 2)) is not ASCII text"))
+                        .unexpectedByte,
+                        replyName: "ASCII",
+                        replyStreamOffset: start,
+                        offsetInReply: offset,
+                        "byte \(Hex.display(UInt64(byte), digits: 2)) is not ASCII text"
+                    )
+                )
             }
             i += 1
         }
@@ -271,8 +302,13 @@ public struct NDIReplyFramer: Sendable {
             self.consume(total)
             return .failure(
                 NDIReplyError(
-                    .crc, replyName: "ASCII", replyStreamOffset: start, offsetInReply: 0,
-                    "\(length) characters before the CR, too few for a 4-digit CRC"))
+                    .crc,
+                    replyName: "ASCII",
+                    replyStreamOffset: start,
+                    offsetInReply: 0,
+                    "\(length) characters before the CR, too few for a 4-digit CRC"
+                )
+            )
         }
         let crcStart = lineEnd - 4
         let computed = NDICRC16.checksum(self.buffer[self.head..<crcStart])
@@ -281,19 +317,31 @@ public struct NDIReplyFramer: Sendable {
             self.consume(total)
             return .failure(
                 NDIReplyError(
-                    .crc, replyName: "ASCII", replyStreamOffset: start, offsetInReply: length - 4,
-                    "CRC \(digits) is not 4 hex digits (computed \(Hex.display(UInt64(computed), digits: 4)))"))
+                    .crc,
+                    replyName: "ASCII",
+                    replyStreamOffset: start,
+                    offsetInReply: length - 4,
+                    "CRC \(digits) is not 4 hex digits (computed \(Hex.display(UInt64(computed), digits: 4)))"
+                )
+            )
         }
         guard received == UInt64(computed) else {
             self.consume(total)
             return .failure(
                 NDIReplyError(
-                    .crc, replyName: "ASCII", replyStreamOffset: start, offsetInReply: length - 4,
+                    .crc,
+                    replyName: "ASCII",
+                    replyStreamOffset: start,
+                    offsetInReply: length - 4,
                     "CRC \(Hex.display(received, digits: 4)) does not match computed \(Hex.display(UInt64(computed), digits: 4))"
-                ))
+                )
+            )
         }
         let frame = NDIReplyFrame(
-            kind: .ascii, bytes: Array(self.buffer[self.head..<(self.head + total)]), streamOffset: start)
+            kind: .ascii,
+            bytes: Array(self.buffer[self.head..<(self.head + total)]),
+            streamOffset: start
+        )
         self.consume(total)
         return .success(frame)
     }

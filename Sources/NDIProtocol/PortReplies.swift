@@ -52,7 +52,8 @@ public struct NDIPortHandleList: Hashable, Sendable {
             guard entry.status.rawValue <= 0xFFF else {
                 throw NDIEncodingError(
                     replyName: "PHSR",
-                    "handle \(Hex.display(UInt64(entry.handle), digits: 2)) status \(entry.status) does not fit 3 hex digits")
+                    "handle \(Hex.display(UInt64(entry.handle), digits: 2)) status \(entry.status) does not fit 3 hex digits"
+                )
             }
             Hex.append(UInt64(entry.handle), digits: 2, to: &out)
             Hex.append(UInt64(entry.status.rawValue), digits: 3, to: &out)
@@ -95,7 +96,13 @@ public struct NDIPortInfo: Hashable, Sendable {
         /// Port status (2 hex digits on the wire).
         public var portStatus: NDIPortStatus
 
-        public init(toolType: String, manufacturer: String, revision: String, serialNumber: String, portStatus: NDIPortStatus) {
+        public init(
+            toolType: String,
+            manufacturer: String,
+            revision: String,
+            serialNumber: String,
+            portStatus: NDIPortStatus
+        ) {
             self.toolType = toolType
             self.manufacturer = manufacturer
             self.revision = revision
@@ -131,8 +138,14 @@ public struct NDIPortInfo: Hashable, Sendable {
     public var gpioStatus: UInt8?
 
     public init(
-        isUnoccupied: Bool = false, basic: Basic? = nil, currentTest: UInt32? = nil, partNumber: String? = nil,
-        accessories: UInt8? = nil, markerType: UInt8? = nil, portLocation: String? = nil, gpioStatus: UInt8? = nil
+        isUnoccupied: Bool = false,
+        basic: Basic? = nil,
+        currentTest: UInt32? = nil,
+        partNumber: String? = nil,
+        accessories: UInt8? = nil,
+        markerType: UInt8? = nil,
+        portLocation: String? = nil,
+        gpioStatus: UInt8? = nil
     ) {
         self.isUnoccupied = isUnoccupied
         self.basic = basic
@@ -172,8 +185,12 @@ public struct NDIPortInfo: Hashable, Sendable {
             let serial = String(decoding: try reader.take(8, "serial number"), as: UTF8.self)
             let status = UInt32(try reader.hex(2, "port status"))
             info.basic = Basic(
-                toolType: toolType, manufacturer: manufacturer, revision: revision, serialNumber: serial,
-                portStatus: NDIPortStatus(rawValue: status))
+                toolType: toolType,
+                manufacturer: manufacturer,
+                revision: revision,
+                serialNumber: serial,
+                portStatus: NDIPortStatus(rawValue: status)
+            )
         }
         if option.contains(.testing) {
             info.currentTest = UInt32(try reader.hex(8, "current test"))
@@ -219,7 +236,9 @@ public struct NDIPortInfo: Hashable, Sendable {
             let bytes = Array(value.utf8)
             guard bytes.count <= width, bytes.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) else {
                 throw NDIEncodingError(
-                    replyName: "PHINF", "\(what) \(quotedASCII(bytes)) is not at most \(width) printable ASCII characters")
+                    replyName: "PHINF",
+                    "\(what) \(quotedASCII(bytes)) is not at most \(width) printable ASCII characters"
+                )
             }
             out.append(contentsOf: bytes)
             out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: width - bytes.count))
@@ -314,7 +333,9 @@ public struct NDIVersionInfo: Hashable, Sendable {
         let bytes = Array(self.text.utf8)
         if let bad = bytes.first(where: { !($0 == 0x0A || $0 == 0x09 || ($0 >= 0x20 && $0 <= 0x7E)) }) {
             throw NDIEncodingError(
-                replyName: "VER", "byte \(Hex.display(UInt64(bad), digits: 2)) cannot be sent in an ASCII reply")
+                replyName: "VER",
+                "byte \(Hex.display(UInt64(bad), digits: 2)) cannot be sent in an ASCII reply"
+            )
         }
         return NDIReply.asciiFrame(payload: bytes)
     }

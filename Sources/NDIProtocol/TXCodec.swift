@@ -25,17 +25,27 @@ import Geometry
 extension NDITrackingReply {
     /// Parses a TX reply framed by `NDIReplyFramer` (CRC already checked), for the reply option
     /// the TX command carried (`nil`: none was sent, which means 0x0001).
-    public static func parseTX(_ frame: NDIReplyFrame, option: NDIReplyOption?) throws(NDIReplyError) -> NDITrackingReply {
+    public static func parseTX(_ frame: NDIReplyFrame, option: NDIReplyOption?) throws(NDIReplyError)
+        -> NDITrackingReply
+    {
         guard frame.kind == .ascii else {
             throw NDIReplyError(
-                .unexpectedReply, replyName: "TX", replyStreamOffset: frame.streamOffset, offsetInReply: 0,
-                "expected an ASCII reply, got a binary one")
+                .unexpectedReply,
+                replyName: "TX",
+                replyStreamOffset: frame.streamOffset,
+                offsetInReply: 0,
+                "expected an ASCII reply, got a binary one"
+            )
         }
         let option = option ?? .transformsAndStatus
         guard option.contains(.transformsAndStatus) else {
             throw NDIReplyError(
-                .unexpectedReply, replyName: "TX", replyStreamOffset: frame.streamOffset, offsetInReply: 0,
-                "TX replies are parsed only for options with 0x0001 (transforms and status), not \(option)")
+                .unexpectedReply,
+                replyName: "TX",
+                replyStreamOffset: frame.streamOffset,
+                offsetInReply: 0,
+                "TX replies are parsed only for options with 0x0001 (transforms and status), not \(option)"
+            )
         }
         var reader = TextReader(frame: frame, replyName: "TX")
         let count = try reader.hex(2, "handle count")
@@ -63,8 +73,10 @@ extension NDITrackingReply {
                 let tz = try reader.fixed(6, scale: 100, "\(label) tz")
                 let rms = try reader.fixed(5, scale: 10_000, "\(label) RMS error")
                 report.transform = NDITransform(
-                    rotation: Quaternion(q0: q0, qx: qx, qy: qy, qz: qz), translation: Vector3(tx, ty, tz),
-                    rmsError: rms)
+                    rotation: Quaternion(q0: q0, qx: qx, qy: qy, qz: qz),
+                    translation: Vector3(tx, ty, tz),
+                    rmsError: rms
+                )
             }
             report.portStatus = NDIPortStatus(rawValue: UInt32(try reader.hex(8, "\(label) port status")))
             report.frameNumber = UInt32(try reader.hex(8, "\(label) frame number"))
@@ -93,7 +105,10 @@ extension NDITrackingReply {
         let systemStatus = UInt16(try reader.hex(4, "system status"))
         try reader.expectEnd()
         return NDITrackingReply(
-            handles: handles, systemStatus: NDISystemStatus(rawValue: systemStatus), passiveStrays: strays)
+            handles: handles,
+            systemStatus: NDISystemStatus(rawValue: systemStatus),
+            passiveStrays: strays
+        )
     }
 
     /// The TX reply bytes for this data and reply option (`nil`: 0x0001), CRC and CR included,
@@ -110,7 +125,10 @@ extension NDITrackingReply {
             throw NDIEncodingError(replyName: "TX", "option bits \(unsupported) have no documented TX layout")
         }
         guard option.contains(.transformsAndStatus) else {
-            throw NDIEncodingError(replyName: "TX", "only options with 0x0001 (transforms and status) are supported, not \(option)")
+            throw NDIEncodingError(
+                replyName: "TX",
+                "only options with 0x0001 (transforms and status) are supported, not \(option)"
+            )
         }
         guard self.handles.count <= 255 else {
             throw NDIEncodingError(replyName: "TX", "\(self.handles.count) handles, at most 255 fit")
@@ -143,7 +161,10 @@ extension NDITrackingReply {
                 try Self.appendFixed(t.rmsError, digits: 5, scale: 10_000, "\(label) RMS error", to: &out)
             }
             guard let portStatus = report.portStatus, let frame = report.frameNumber else {
-                throw NDIEncodingError(replyName: "TX", "\(label) needs a port status and a frame number for option 0x0001")
+                throw NDIEncodingError(
+                    replyName: "TX",
+                    "\(label) needs a port status and a frame number for option 0x0001"
+                )
             }
             Hex.append(UInt64(portStatus.rawValue), digits: 8, to: &out)
             Hex.append(UInt64(frame), digits: 8, to: &out)
@@ -159,7 +180,9 @@ extension NDITrackingReply {
             }
             guard strays.outOfVolume.count == (n + 3) / 4, strays.outOfVolume.allSatisfy({ $0 <= 0xF }) else {
                 throw NDIEncodingError(
-                    replyName: "TX", "\(n) passive strays need \((n + 3) / 4) out-of-volume hex digit values (0–15)")
+                    replyName: "TX",
+                    "\(n) passive strays need \((n + 3) / 4) out-of-volume hex digit values (0–15)"
+                )
             }
             Hex.append(UInt64(n), digits: 2, to: &out)
             for digit in strays.outOfVolume {
@@ -177,14 +200,20 @@ extension NDITrackingReply {
 
     /// Appends `value × scale`, rounded, as a sign and exactly `digits` digits.
     private static func appendFixed(
-        _ value: Double, digits: Int, scale: Double, _ what: String, to out: inout [UInt8]
+        _ value: Double,
+        digits: Int,
+        scale: Double,
+        _ what: String,
+        to out: inout [UInt8]
     ) throws(NDIEncodingError) {
         let scaled = (value * scale).rounded(.toNearestOrAwayFromZero)
         var limit = 1.0
         for _ in 0..<digits { limit *= 10 }
         guard scaled.isFinite, abs(scaled) < limit else {
             throw NDIEncodingError(
-                replyName: "TX", "\(what) = \(value) does not fit ±\(digits) digits × \(1 / scale)")
+                replyName: "TX",
+                "\(what) = \(value) does not fit ±\(digits) digits × \(1 / scale)"
+            )
         }
         let magnitude = UInt64(abs(scaled))
         out.append(scaled < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
@@ -212,7 +241,12 @@ struct TextReader {
 
     func error(at offset: Int, _ message: String) -> NDIReplyError {
         NDIReplyError(
-            .malformed, replyName: self.replyName, replyStreamOffset: self.streamOffset, offsetInReply: offset, message)
+            .malformed,
+            replyName: self.replyName,
+            replyStreamOffset: self.streamOffset,
+            offsetInReply: offset,
+            message
+        )
     }
 
     var remaining: Int { self.limit - self.position }
@@ -224,7 +258,8 @@ struct TextReader {
         guard self.remaining >= count else {
             throw self.error(
                 at: self.position,
-                "the reply ends inside \(what): needs \(count) characters, \(max(0, self.remaining)) left")
+                "the reply ends inside \(what): needs \(count) characters, \(max(0, self.remaining)) left"
+            )
         }
         defer { self.position += count }
         return self.bytes[self.position..<(self.position + count)]
@@ -273,7 +308,8 @@ struct TextReader {
             let shown = self.bytes[self.position..<min(self.limit, self.position + 12)]
             throw self.error(
                 at: self.position,
-                self.isAtEnd ? "the reply ends before \(what)" : "expected \(what), found \(quotedASCII(shown))")
+                self.isAtEnd ? "the reply ends before \(what)" : "expected \(what), found \(quotedASCII(shown))"
+            )
         }
     }
 
@@ -289,7 +325,9 @@ struct TextReader {
         guard self.isAtEnd else {
             let shown = self.bytes[self.position..<min(self.limit, self.position + 12)]
             throw self.error(
-                at: self.position, "\(self.remaining) unexpected characters at the end, starting \(quotedASCII(shown))")
+                at: self.position,
+                "\(self.remaining) unexpected characters at the end, starting \(quotedASCII(shown))"
+            )
         }
     }
 

@@ -138,8 +138,13 @@ public struct NDIHandleReport: Equatable, Sendable {
     public var markers: NDIMarkerSet?
 
     public init(
-        handle: UInt8, status: NDIHandleStatus, transform: NDITransform? = nil, portStatus: NDIPortStatus? = nil,
-        frameNumber: UInt32? = nil, toolMarkerInfo: NDIToolMarkerInfo? = nil, activeStray: NDIActiveStray? = nil,
+        handle: UInt8,
+        status: NDIHandleStatus,
+        transform: NDITransform? = nil,
+        portStatus: NDIPortStatus? = nil,
+        frameNumber: UInt32? = nil,
+        toolMarkerInfo: NDIToolMarkerInfo? = nil,
+        activeStray: NDIActiveStray? = nil,
         markers: NDIMarkerSet? = nil
     ) {
         self.handle = handle
@@ -154,10 +159,18 @@ public struct NDIHandleReport: Equatable, Sendable {
 
     /// A seen tool (option 0x0001 fields).
     public static func valid(
-        handle: UInt8, transform: NDITransform, portStatus: NDIPortStatus, frameNumber: UInt32
+        handle: UInt8,
+        transform: NDITransform,
+        portStatus: NDIPortStatus,
+        frameNumber: UInt32
     ) -> NDIHandleReport {
         NDIHandleReport(
-            handle: handle, status: .valid, transform: transform, portStatus: portStatus, frameNumber: frameNumber)
+            handle: handle,
+            status: .valid,
+            transform: transform,
+            portStatus: portStatus,
+            frameNumber: frameNumber
+        )
     }
 
     /// An enabled tool that was not seen (option 0x0001 fields).

@@ -8,7 +8,9 @@ struct BXBuilder {
 
     mutating func u8(_ v: UInt8) { self.body.append(v) }
     mutating func u16(_ v: UInt16) { self.body += [UInt8(v & 0xFF), UInt8(v >> 8)] }
-    mutating func u32(_ v: UInt32) { self.body += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }
+    mutating func u32(_ v: UInt32) {
+        self.body += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)]
+    }
     mutating func f32(_ v: Float) { self.u32(v.bitPattern) }
     mutating func f32s(_ vs: [Float]) { vs.forEach { self.f32($0) } }
 
@@ -85,11 +87,14 @@ struct BXBuilder {
             handles: [
                 NDIHandleReport(handle: 0x05, status: .disabled),
                 .missing(
-                    handle: 0x06, portStatus: [.occupied, .initialized, .enabled, .outOfVolume, .partiallyInVolume],
-                    frameNumber: 16),
+                    handle: 0x06,
+                    portStatus: [.occupied, .initialized, .enabled, .outOfVolume, .partiallyInVolume],
+                    frameNumber: 16
+                ),
                 .missing(handle: 0x07, portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: 0xFFFF_FFFF),
             ],
-            systemStatus: [.portOccupied, .portUnoccupied])
+            systemStatus: [.portOccupied, .portUnoccupied]
+        )
         let reply = try self.parse(golden, option: .transformsAllVolumes)
         #expect(reply == expected)
         #expect(reply.handles[0].portStatus == nil && reply.handles[0].frameNumber == nil)
@@ -149,7 +154,9 @@ struct BXBuilder {
         #expect(reply.handles.count == 3)
         let a = reply.handles[0]
         #expect(a.handle == 0x0A && a.status == .valid)
-        #expect(a.transform == NDITransform(rotation: .identity, translation: Vector3(10.5, -20.25, -1800), rmsError: 0.25))
+        #expect(
+            a.transform == NDITransform(rotation: .identity, translation: Vector3(10.5, -20.25, -1800), rmsError: 0.25)
+        )
         #expect(a.portStatus?.rawValue == 0x31 && a.frameNumber == 77)
         #expect(a.toolMarkerInfo == NDIToolMarkerInfo(toolInformation: 0x5A, markerInformation: Array(1...10)))
         #expect(a.activeStray == NDIActiveStray(status: 0x01, position: Vector3(1, 2, 3)))
@@ -157,11 +164,17 @@ struct BXBuilder {
         #expect(a.markers?.positions == (0..<9).map { Vector3(Double($0), Double(-$0), 0.5) })
         let m = reply.handles[1]
         #expect(m.status == .missing && m.transform == nil && m.portStatus?.rawValue == 0x11)
-        #expect(m.toolMarkerInfo == NDIToolMarkerInfo(toolInformation: 0, markerInformation: [UInt8](repeating: 0, count: 10)))
+        #expect(
+            m.toolMarkerInfo
+                == NDIToolMarkerInfo(toolInformation: 0, markerInformation: [UInt8](repeating: 0, count: 10))
+        )
         #expect(m.activeStray == NDIActiveStray(status: 0, position: nil))
         #expect(m.markers == NDIMarkerSet(outOfVolume: [], positions: []))
         #expect(reply.handles[2] == NDIHandleReport(handle: 0x0C, status: .disabled))
-        #expect(reply.passiveStrays == NDIMarkerSet(outOfVolume: [0x02], positions: [Vector3(100, 200, -300), Vector3(1.5, 2.5, -3.5)]))
+        #expect(
+            reply.passiveStrays
+                == NDIMarkerSet(outOfVolume: [0x02], positions: [Vector3(100, 200, -300), Vector3(1.5, 2.5, -3.5)])
+        )
         #expect(reply.systemStatus == .tooMuchInfrared)
         // The encoder writes the same bytes.
         #expect(try reply.encodeBX(option: option) == bytes)
@@ -172,19 +185,22 @@ struct BXBuilder {
         unknownStatus.u8(1); unknownStatus.u8(0x01); unknownStatus.u8(0x03); unknownStatus.u16(0)
         #expect(
             self.parseError(unknownStatus.reply, option: nil)?.description
-                == "BX reply at stream byte 0 (reply byte 8): handle 0x01 has status 0x03, not 0x01 valid, 0x02 missing or 0x04 disabled")
+                == "BX reply at stream byte 0 (reply byte 8): handle 0x01 has status 0x03, not 0x01 valid, 0x02 missing or 0x04 disabled"
+        )
 
         var short = BXBuilder()
         short.u8(1); short.u8(0x01); short.u8(0x01); short.f32s([1, 0]); short.u16(0x0000); short.u16(0)
         #expect(
             self.parseError(short.reply, option: nil)?.description
-                == "BX reply at stream byte 0 (reply byte 17): the body ends inside handle 0x01 qy: needs 4 bytes, 2 left before the system status")
+                == "BX reply at stream byte 0 (reply byte 17): the body ends inside handle 0x01 qy: needs 4 bytes, 2 left before the system status"
+        )
 
         var missingHandles = BXBuilder()
         missingHandles.u8(2); missingHandles.u8(0x01); missingHandles.u8(0x04); missingHandles.u16(0)
         #expect(
             self.parseError(missingHandles.reply, option: nil)?.description
-                == "BX reply at stream byte 0 (reply byte 9): the body ends inside handle 2 of 2: needs 1 bytes, 0 left before the system status")
+                == "BX reply at stream byte 0 (reply byte 9): the body ends inside handle 2 of 2: needs 1 bytes, 0 left before the system status"
+        )
 
         var extra = BXBuilder()
         extra.body = Array(referenceBX[6..<59]) + [0xAA, 0xBB] + [0, 0]
@@ -192,7 +208,8 @@ struct BXBuilder {
         #expect(e?.kind == .malformed)
         #expect(
             e?.description
-                == "BX reply at stream byte 0 (reply byte 59): 2 bytes left between the last section and the system status (reply length does not match the option 0x0801)")
+                == "BX reply at stream byte 0 (reply byte 59): 2 bytes left between the last section and the system status (reply length does not match the option 0x0801)"
+        )
 
         // The same bytes read with the wrong option break the layout.
         #expect(self.parseError(referenceBX, option: [.transformsAndStatus, .toolAndMarkerInfo])?.kind == .malformed)
@@ -209,24 +226,40 @@ struct BXBuilder {
         }
         #expect(
             failure(NDITrackingReply(handles: [NDIHandleReport(handle: 1, status: .unoccupied)]), nil)
-                == "cannot encode BX reply: handle 0x01 is unoccupied, which BX cannot express")
+                == "cannot encode BX reply: handle 0x01 is unoccupied, which BX cannot express"
+        )
         #expect(
-            failure(NDITrackingReply(handles: [NDIHandleReport(handle: 1, status: .valid, portStatus: [], frameNumber: 1)]), nil)
-                == "cannot encode BX reply: handle 0x01 is valid but has no transform")
+            failure(
+                NDITrackingReply(handles: [NDIHandleReport(handle: 1, status: .valid, portStatus: [], frameNumber: 1)]),
+                nil
+            )
+                == "cannot encode BX reply: handle 0x01 is valid but has no transform"
+        )
         #expect(
             failure(NDITrackingReply(handles: [NDIHandleReport(handle: 2, status: .missing)]), nil)
-                == "cannot encode BX reply: handle 0x02 needs a port status and a frame number for option 0x0001")
-        #expect(failure(referenceTracking, [.transformsAndStatus, .passiveStrays]) == "cannot encode BX reply: option 0x1000 needs passive strays")
+                == "cannot encode BX reply: handle 0x02 needs a port status and a frame number for option 0x0001"
+        )
+        #expect(
+            failure(referenceTracking, [.transformsAndStatus, .passiveStrays])
+                == "cannot encode BX reply: option 0x1000 needs passive strays"
+        )
         var strays = referenceTracking
         strays.passiveStrays = NDIMarkerSet(outOfVolume: [], positions: [.zero])
         #expect(
             failure(strays, [.transformsAndStatus, .passiveStrays])
-                == "cannot encode BX reply: passive strays: 1 markers need 1 out-of-volume bytes, got 0")
+                == "cannot encode BX reply: passive strays: 1 markers need 1 out-of-volume bytes, got 0"
+        )
         var stray = referenceTracking
         stray.handles[0].activeStray = NDIActiveStray(status: 1, position: nil)
         stray.handles[1].activeStray = NDIActiveStray(status: 0, position: nil)
-        #expect(failure(stray, [.transformsAndStatus, .activeStray])?.contains("handle 0x01 needs an active stray") == true)
+        #expect(
+            failure(stray, [.transformsAndStatus, .activeStray])?.contains("handle 0x01 needs an active stray") == true
+        )
         // Disabled handles need nothing.
-        #expect((try? NDITrackingReply(handles: [NDIHandleReport(handle: 9, status: .disabled)]).encodeBX(option: NDIReplyOption(rawValue: 0x100F).subtracting(.passiveStrays))) != nil)
+        #expect(
+            (try? NDITrackingReply(handles: [NDIHandleReport(handle: 9, status: .disabled)]).encodeBX(
+                option: NDIReplyOption(rawValue: 0x100F).subtracting(.passiveStrays)
+            )) != nil
+        )
     }
 }

@@ -4,27 +4,29 @@ import Testing
 
 @Suite struct CRC16Tests {
     /// Every ASCII vector of `protocols.md` §1.2, checked against ndicapi's literals there.
-    @Test(arguments: [
-        ("123456789", 0xBB3D),
-        ("INIT:", 0xE3A5),
-        ("OKAY", 0xA896),
-        ("RESET", 0xBE6F),
-        ("VER:0", 0x65EE),
-        ("GETINFO:Features.Firmware.Version", 0x0492),
-        ("BX:0801", 0x00EC),
-        ("TX:0801", 0xC19B),
-        ("TSTART:", 0x5423),
-        ("TSTOP:", 0x2C14),
-        ("PHSR:01", 0xE03E),
-        ("PHSR:02", 0xE17E),
-        ("PHSR:03", 0x21BF),
-        ("PINIT:01", 0x31EA),
-        ("PENA:01D", 0x6D3B),
-        ("COMM:50000", 0x0048),
-        ("COMM:00000", 0x0084),
-        ("PHRQ:*********1****", 0xA4C1),
-        ("", 0x0000),
-    ] as [(String, UInt16)])
+    @Test(
+        arguments: [
+            ("123456789", 0xBB3D),
+            ("INIT:", 0xE3A5),
+            ("OKAY", 0xA896),
+            ("RESET", 0xBE6F),
+            ("VER:0", 0x65EE),
+            ("GETINFO:Features.Firmware.Version", 0x0492),
+            ("BX:0801", 0x00EC),
+            ("TX:0801", 0xC19B),
+            ("TSTART:", 0x5423),
+            ("TSTOP:", 0x2C14),
+            ("PHSR:01", 0xE03E),
+            ("PHSR:02", 0xE17E),
+            ("PHSR:03", 0x21BF),
+            ("PINIT:01", 0x31EA),
+            ("PENA:01D", 0x6D3B),
+            ("COMM:50000", 0x0048),
+            ("COMM:00000", 0x0084),
+            ("PHRQ:*********1****", 0xA4C1),
+            ("", 0x0000),
+        ] as [(String, UInt16)]
+    )
     func referenceVectors(input: String, crc: UInt16) {
         #expect(NDICRC16.checksum(ascii(input)) == crc)
         #expect(NDICRC16.bitwiseChecksum(ascii(input)) == crc)

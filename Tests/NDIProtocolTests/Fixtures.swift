@@ -12,7 +12,8 @@ let referenceBX: [UInt8] = [
 
 /// The same data as the TX example of `protocols.md` §1.5.
 let referenceTX = ascii(
-    "0201+05000+05000+05000+05000+001250-003425-150000+0125000000031000004D2\n02MISSING00000031000004D2\n00003CD8\r")
+    "0201+05000+05000+05000+05000+001250-003425-150000+0125000000031000004D2\n02MISSING00000031000004D2\n00003CD8\r"
+)
 
 /// The typed content of both reference examples.
 let referenceTracking = NDITrackingReply(
@@ -20,12 +21,17 @@ let referenceTracking = NDITrackingReply(
         .valid(
             handle: 0x01,
             transform: NDITransform(
-                rotation: Quaternion(q0: 0.5, qx: 0.5, qy: 0.5, qz: 0.5), translation: Vector3(12.5, -34.25, -1500.0),
-                rmsError: 0.125),
-            portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: 1234),
+                rotation: Quaternion(q0: 0.5, qx: 0.5, qy: 0.5, qz: 0.5),
+                translation: Vector3(12.5, -34.25, -1500.0),
+                rmsError: 0.125
+            ),
+            portStatus: NDIPortStatus(rawValue: 0x31),
+            frameNumber: 1234
+        ),
         .missing(handle: 0x02, portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: 1234),
     ],
-    systemStatus: [])
+    systemStatus: []
+)
 
 /// Frames `bytes` and returns the single reply frame they hold; nil (and a recorded failure in
 /// the caller's #expect) when they hold anything else.

@@ -21,7 +21,10 @@ import Testing
         #expect(frame.text == "OKAY")
         #expect(frame.bytes == self.okay)
         let tx = try #require(singleFrame(referenceTX))
-        #expect(tx.text == "0201+05000+05000+05000+05000+001250-003425-150000+0125000000031000004D2\n02MISSING00000031000004D2\n0000")
+        #expect(
+            tx.text
+                == "0201+05000+05000+05000+05000+001250-003425-150000+0125000000031000004D2\n02MISSING00000031000004D2\n0000"
+        )
         // The CRC digits may be lowercase.
         #expect(singleFrame(ascii("OKAYa896\r"))?.text == "OKAY")
         // An empty payload has CRC 0000.
@@ -66,7 +69,10 @@ import Testing
             #expect(e.replyStreamOffset == 1234)
             #expect(e.offsetInReply == 61)
             #expect(e.streamOffset == 1295)
-            #expect(e.description == "BX reply at stream byte 1234 (reply byte 61): body CRC 0xB7E1 does not match computed 0xB7E0")
+            #expect(
+                e.description
+                    == "BX reply at stream byte 1234 (reply byte 61): body CRC 0xB7E1 does not match computed 0xB7E0"
+            )
             #expect(results[2].frame == NDIReplyFrame(kind: .ascii, bytes: self.okay, streamOffset: 1297))
         }
     }
@@ -90,7 +96,8 @@ import Testing
             #expect(results.count == 3)
             #expect(
                 results[0].error?.description
-                    == "BX reply at stream byte 0 (reply byte 4): header CRC 0x233C does not match computed 0x233B")
+                    == "BX reply at stream byte 0 (reply byte 4): header CRC 0x233C does not match computed 0x233B"
+            )
             #expect(results[0].error?.kind == .headerCRC)
             #expect(results[1].frame == NDIReplyFrame(kind: .binary, bytes: referenceBX, streamOffset: 63))
             #expect(results[2].frame?.streamOffset == 126)
@@ -115,7 +122,8 @@ import Testing
         #expect(results.count == 2)
         #expect(
             results[0].error?.description
-                == "BX reply at stream byte 0 (reply byte 2): reply length 2 is less than 3 (handle count and system status)")
+                == "BX reply at stream byte 0 (reply byte 2): reply length 2 is less than 3 (handle count and system status)"
+        )
         #expect(results[1].frame?.streamOffset == 10)
     }
 
@@ -128,7 +136,8 @@ import Testing
             #expect(results.count == 2)
             #expect(
                 results[0].error?.description
-                    == "BX reply at stream byte 0 (reply byte 61): body CRC 0x0000 does not match computed 0xE31B")
+                    == "BX reply at stream byte 0 (reply byte 61): body CRC 0x0000 does not match computed 0xE31B"
+            )
             #expect(results[1].frame == NDIReplyFrame(kind: .binary, bytes: referenceBX, streamOffset: 40))
         }
     }
@@ -141,7 +150,10 @@ import Testing
         let results = framer.finish()
         #expect(results.count == 1)
         #expect(results[0].error?.kind == .truncated)
-        #expect(results[0].error?.description == "BX reply at stream byte 0 (reply byte 40): truncated: 40 of 63 bytes received")
+        #expect(
+            results[0].error?.description
+                == "BX reply at stream byte 0 (reply byte 40): truncated: 40 of 63 bytes received"
+        )
         #expect(framer.pendingByteCount == 0)
         // The framer starts afresh and stream offsets go on.
         framer.feed(self.okay)
@@ -149,22 +161,34 @@ import Testing
 
         #expect(
             NDIReplyFramer.frames(in: referenceBX[0..<3]).first?.error?.description
-                == "BX reply at stream byte 0 (reply byte 3): truncated: 3 bytes received, inside the 6-byte header")
+                == "BX reply at stream byte 0 (reply byte 3): truncated: 3 bytes received, inside the 6-byte header"
+        )
         #expect(
             NDIReplyFramer.frames(in: [0xC4]).first?.error?.description
-                == "BX reply at stream byte 0 (reply byte 1): truncated: 1 bytes received, inside the 6-byte header")
+                == "BX reply at stream byte 0 (reply byte 1): truncated: 1 bytes received, inside the 6-byte header"
+        )
         #expect(
             NDIReplyFramer.frames(in: ascii("OKAY")).first?.error?.description
-                == "ASCII reply at stream byte 0 (reply byte 4): truncated: 4 bytes received without a CR")
+                == "ASCII reply at stream byte 0 (reply byte 4): truncated: 4 bytes received without a CR"
+        )
     }
 
     @Test func asciiCRCErrors() throws {
         let results = NDIReplyFramer.frames(in: ascii("OKAYA897\r") + self.okay + ascii("OKAYZ896\r") + ascii("OK\r"))
         #expect(results.count == 4)
-        #expect(results[0].error?.description == "ASCII reply at stream byte 0 (reply byte 4): CRC 0xA897 does not match computed 0xA896")
+        #expect(
+            results[0].error?.description
+                == "ASCII reply at stream byte 0 (reply byte 4): CRC 0xA897 does not match computed 0xA896"
+        )
         #expect(results[1].frame?.streamOffset == 9)
-        #expect(results[2].error?.description == #"ASCII reply at stream byte 18 (reply byte 4): CRC "Z896" is not 4 hex digits (computed 0xA896)"#)
-        #expect(results[3].error?.description == "ASCII reply at stream byte 27 (reply byte 0): 2 characters before the CR, too few for a 4-digit CRC")
+        #expect(
+            results[2].error?.description
+                == #"ASCII reply at stream byte 18 (reply byte 4): CRC "Z896" is not 4 hex digits (computed 0xA896)"#
+        )
+        #expect(
+            results[3].error?.description
+                == "ASCII reply at stream byte 27 (reply byte 0): 2 characters before the CR, too few for a 4-digit CRC"
+        )
         #expect(results.allSatisfy { $0.error?.kind ?? .crc == .crc })
     }
 
@@ -173,7 +197,10 @@ import Testing
         for sizes in [[1], [stream.count]] {
             let results = frameInChunks(stream, sizes: sizes)
             #expect(results.count == 2)
-            #expect(results[0].error?.description == "ASCII reply at stream byte 0 (reply byte 2): byte 0x00 is not ASCII text")
+            #expect(
+                results[0].error?.description
+                    == "ASCII reply at stream byte 0 (reply byte 2): byte 0x00 is not ASCII text"
+            )
             #expect(results[0].error?.streamOffset == 2)
             #expect(results[1].frame?.streamOffset == 10)
         }
@@ -183,7 +210,9 @@ import Testing
         // Garbage, then an OKAY that does not follow a CR (skipped), then a RESET that does.
         let results = NDIReplyFramer.frames(in: [0xFF, 0x13] + self.okay + self.reset)
         #expect(results.count == 2)
-        #expect(results[0].error?.description == "ASCII reply at stream byte 0 (reply byte 0): byte 0xFF is not ASCII text")
+        #expect(
+            results[0].error?.description == "ASCII reply at stream byte 0 (reply byte 0): byte 0xFF is not ASCII text"
+        )
         #expect(results[1].frame?.text == "RESET")
         #expect(results[1].frame?.streamOffset == 11)
         // A start sequence ends the skipping at once.

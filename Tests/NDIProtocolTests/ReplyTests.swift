@@ -25,13 +25,18 @@ import Testing
         #expect(try self.parse(ascii("OKAYA896\r"), .initialize) == .okay)
         #expect(try self.parse(ascii("RESETBE6F\r"), .initialize) == .reset)
         // ERROR and RESET can answer any command, BX included.
-        for command in [NDICommand.initialize, .phsr(.all), .bx(.transformsAllVolumes), .tx(nil), .ver(0), .getinfo("X")] {
+        for command in [
+            NDICommand.initialize, .phsr(.all), .bx(.transformsAllVolumes), .tx(nil), .ver(0), .getinfo("X"),
+        ] {
             #expect(try self.parse(ascii("ERROR046802\r"), command) == .error(.badCommandCRC))
             #expect(try self.parse(ascii("RESETBE6F\r"), command) == .reset)
         }
         #expect(try self.parse(self.reply("ERROR2e"), .tstart) == .error(NDIErrorCode(rawValue: 0x2E)))
-        for command in [NDICommand.comm(baud: .b115200), .phf(handle: 1), .pinit(handle: 1), .pena(handle: 1, priority: .dynamic), .tstart, .tstop,
-                        .pvwr(handle: 1, address: 0, data: NDIROMChunk([UInt8](repeating: 0, count: 64))!)] {
+        for command in [
+            NDICommand.comm(baud: .b115200), .phf(handle: 1), .pinit(handle: 1), .pena(handle: 1, priority: .dynamic),
+            .tstart, .tstop,
+            .pvwr(handle: 1, address: 0, data: NDIROMChunk([UInt8](repeating: 0, count: 64))!),
+        ] {
             #expect(try self.parse(ascii("OKAYA896\r"), command) == .okay)
         }
     }
@@ -66,17 +71,21 @@ import Testing
         #expect(expected.handles == [1, 2])
         #expect(try NDIReply.portHandles(expected).encoded(for: .phsr(.all)) == bytes)
         #expect(try self.parse(self.reply("00"), .phsr(.toBeFreed)) == .portHandles(NDIPortHandleList(entries: [])))
-        let wide = NDIPortHandleList(entries: [NDIPortHandleEntry(handle: 0xFF, status: NDIPortStatus(rawValue: 0xABC))])
+        let wide = NDIPortHandleList(entries: [NDIPortHandleEntry(handle: 0xFF, status: NDIPortStatus(rawValue: 0xABC))]
+        )
         #expect(try wide.encoded() == self.reply("01FFABC"))
         #expect(throws: NDIEncodingError.self) {
-            try NDIPortHandleList(entries: [NDIPortHandleEntry(handle: 1, status: NDIPortStatus(rawValue: 0x1000))]).encoded()
+            try NDIPortHandleList(entries: [NDIPortHandleEntry(handle: 1, status: NDIPortStatus(rawValue: 0x1000))])
+                .encoded()
         }
         #expect(
             self.parseError(self.reply("0201001"), .phsr(.all))?.description
-                == "PHSR reply at stream byte 0 (reply byte 7): the reply ends inside handle 2 of 2: needs 2 characters, 0 left")
+                == "PHSR reply at stream byte 0 (reply byte 7): the reply ends inside handle 2 of 2: needs 2 characters, 0 left"
+        )
         #expect(
             self.parseError(self.reply("OKAY"), .phsr(.all))?.description
-                == #"PHSR reply at stream byte 0 (reply byte 0): handle count "OK" is not 2 hex digits"#)
+                == #"PHSR reply at stream byte 0 (reply byte 0): handle count "OK" is not 2 hex digits"#
+        )
         #expect(self.parseError(self.reply("0101001FF"), .phsr(.all))?.kind == .malformed)
     }
 
@@ -84,7 +93,10 @@ import Testing
         #expect(try self.parse(self.reply("0A"), .phrq()) == .portHandle(0x0A))
         #expect(try NDIReply.portHandle(0x0A).encoded(for: .phrq()) == self.reply("0A"))
         #expect(self.parseError(self.reply("0A0"), .phrq())?.kind == .malformed)
-        #expect(self.parseError(self.reply("Z1"), .phrq())?.description == #"PHRQ reply at stream byte 0 (reply byte 0): port handle "Z1" is not 2 hex digits"#)
+        #expect(
+            self.parseError(self.reply("Z1"), .phrq())?.description
+                == #"PHRQ reply at stream byte 0 (reply byte 0): port handle "Z1" is not 2 hex digits"#
+        )
     }
 
     @Test func phinfBasicAndOtherFields() throws {
@@ -117,13 +129,32 @@ import Testing
         // All documented fields.
         let all = NDIPortInfoOption(rawValue: 0x007F)
         let full = NDIPortInfo(
-            basic: b, currentTest: 0xDEADBEEF, partNumber: "PN", accessories: 0x13, markerType: 0x28,
-            portLocation: "12345678000102", gpioStatus: 0x07)
+            basic: b,
+            currentTest: 0xDEADBEEF,
+            partNumber: "PN",
+            accessories: 0x13,
+            markerType: 0x28,
+            portLocation: "12345678000102",
+            gpioStatus: 0x07
+        )
         let fullBytes = try full.encoded(option: all)
-        #expect(fullBytes == self.reply(basic + "DEADBEEF" + "PN                  " + "13" + "28" + "12345678000102" + "07"))
-        #expect(try self.parse(fullBytes, .phinf(handle: 1, option: all)) == .portInfo(NDIPortInfo(
-            basic: b, currentTest: 0xDEADBEEF, partNumber: "PN                  ", accessories: 0x13, markerType: 0x28,
-            portLocation: "12345678000102", gpioStatus: 0x07)))
+        #expect(
+            fullBytes == self.reply(basic + "DEADBEEF" + "PN                  " + "13" + "28" + "12345678000102" + "07")
+        )
+        #expect(
+            try self.parse(fullBytes, .phinf(handle: 1, option: all))
+                == .portInfo(
+                    NDIPortInfo(
+                        basic: b,
+                        currentTest: 0xDEADBEEF,
+                        partNumber: "PN                  ",
+                        accessories: 0x13,
+                        markerType: 0x28,
+                        portLocation: "12345678000102",
+                        gpioStatus: 0x07
+                    )
+                )
+        )
     }
 
     @Test func phinfUnoccupiedAndErrors() throws {
@@ -131,25 +162,36 @@ import Testing
         #expect(try NDIPortInfo.unoccupied.encoded(option: .basic) == self.reply("UNOCCUPIED"))
         #expect(
             self.parseError(self.reply("01000000NDI         0013A5"), .phinf(handle: 1, option: nil))?.description
-                == "PHINF reply at stream byte 0 (reply byte 23): the reply ends inside serial number: needs 8 characters, 3 left")
+                == "PHINF reply at stream byte 0 (reply byte 23): the reply ends inside serial number: needs 8 characters, 3 left"
+        )
         #expect(
-            self.parseError(self.reply("00"), .phinf(handle: 1, option: NDIPortInfoOption(rawValue: 0x0081)))?.description
-                == "PHINF reply at stream byte 0 (reply byte 0): option bits 0x0080 have no documented PHINF layout")
-        #expect(throws: NDIEncodingError.self) { try NDIPortInfo(partNumber: String(repeating: "x", count: 21)).encoded(option: .partNumber) }
+            self.parseError(self.reply("00"), .phinf(handle: 1, option: NDIPortInfoOption(rawValue: 0x0081)))?
+                .description
+                == "PHINF reply at stream byte 0 (reply byte 0): option bits 0x0080 have no documented PHINF layout"
+        )
+        #expect(throws: NDIEncodingError.self) {
+            try NDIPortInfo(partNumber: String(repeating: "x", count: 21)).encoded(option: .partNumber)
+        }
         #expect(throws: NDIEncodingError.self) { try NDIPortInfo().encoded(option: .basic) }
         #expect(throws: NDIEncodingError.self) { try NDIReply.portInfo(.unoccupied).encoded(for: .bx(nil)) }
     }
 
     @Test func versionText() throws {
         // A made-up VER:0 text in the shape the reference describes (lines, a Freeze Tag line).
-        let text = "Polaris Vega Control Firmware\nNDI S/N: P9-00000\nFreeze Tag: Polaris Vega 008\nFreeze Date:01/01/2020\n"
+        let text =
+            "Polaris Vega Control Firmware\nNDI S/N: P9-00000\nFreeze Tag: Polaris Vega 008\nFreeze Date:01/01/2020\n"
         let reply = try self.parse(self.reply(text), .ver(0))
         guard case .version(let version) = reply else {
             Issue.record("not a version: \(reply)")
             return
         }
         #expect(version.text == text)
-        #expect(version.lines == ["Polaris Vega Control Firmware", "NDI S/N: P9-00000", "Freeze Tag: Polaris Vega 008", "Freeze Date:01/01/2020"])
+        #expect(
+            version.lines == [
+                "Polaris Vega Control Firmware", "NDI S/N: P9-00000", "Freeze Tag: Polaris Vega 008",
+                "Freeze Date:01/01/2020",
+            ]
+        )
         #expect(version.freezeTag == "Polaris Vega 008")
         #expect(version.value(forKey: "NDI S/N") == "P9-00000")
         #expect(version.value(forKey: "Freeze Date") == "01/01/2020")
@@ -160,13 +202,20 @@ import Testing
     }
 
     @Test func textRepliesAndUnexpectedOnes() throws {
-        #expect(try self.parse(self.reply("Features.Firmware.Version=1.2"), .getinfo("Features.Firmware.Version")) == .text("Features.Firmware.Version=1.2"))
+        #expect(
+            try self.parse(self.reply("Features.Firmware.Version=1.2"), .getinfo("Features.Firmware.Version"))
+                == .text("Features.Firmware.Version=1.2")
+        )
         #expect(try self.parse(self.reply("1"), .beep(1)) == .text("1"))
         #expect(try self.parse(ascii("OKAYA896\r"), .raw(name: "IRATE", parameters: "1")) == .okay)
         #expect(
             self.parseError(self.reply("HELLO"), .initialize)?.description
-                == #"INIT reply at stream byte 0 (reply byte 0): expected OKAY, ERRORxx or RESET, got "HELLO""#)
-        #expect(self.parseError(referenceBX, .tstart)?.description == "TSTART reply at stream byte 0 (reply byte 0): a binary (BX) reply cannot answer TSTART")
+                == #"INIT reply at stream byte 0 (reply byte 0): expected OKAY, ERRORxx or RESET, got "HELLO""#
+        )
+        #expect(
+            self.parseError(referenceBX, .tstart)?.description
+                == "TSTART reply at stream byte 0 (reply byte 0): a binary (BX) reply cannot answer TSTART"
+        )
         #expect(self.parseError(ascii("OKAYA896\r"), .bx(nil))?.kind == .unexpectedReply)
         #expect(throws: NDIEncodingError.self) { try NDIReply.tracking(referenceTracking).encoded(for: .phsr(.all)) }
         #expect(throws: NDIEncodingError.self) { try NDIReply.text("a\u{80}").encoded(for: .getinfo("X")) }

@@ -6,8 +6,10 @@ import Testing
 @Suite struct RoundTripTests {
     /// A random handle report; `bx` limits statuses to those BX can express and leaves a
     /// disabled handle without port status (BX sends nothing after its status byte).
-    static func randomReport(handle: UInt8, option: NDIReplyOption, bx: Bool, rng: inout SplitMix64) -> NDIHandleReport {
-        let statuses: [NDIHandleStatus] = bx ? [.valid, .valid, .missing, .disabled] : [.valid, .valid, .missing, .disabled, .unoccupied]
+    static func randomReport(handle: UInt8, option: NDIReplyOption, bx: Bool, rng: inout SplitMix64) -> NDIHandleReport
+    {
+        let statuses: [NDIHandleStatus] =
+            bx ? [.valid, .valid, .missing, .disabled] : [.valid, .valid, .missing, .disabled, .unoccupied]
         let status = statuses[Int(rng.next() % UInt64(statuses.count))]
         var report = NDIHandleReport(handle: handle, status: status)
         if status == .unoccupied || (bx && status == .disabled) {
@@ -18,15 +20,19 @@ import Testing
             report.transform = NDITransform(
                 rotation: rng.nextRotation(),
                 translation: Vector3(max(-9999, min(9999, t.x)), max(-9999, min(9999, t.y)), -abs(t.z) - 500),
-                rmsError: rng.nextUnitDouble() * 2)
+                rmsError: rng.nextUnitDouble() * 2
+            )
         }
-        report.portStatus = NDIPortStatus(rawValue: bx ? UInt32(truncatingIfNeeded: rng.next()) : UInt32(truncatingIfNeeded: rng.next()))
+        report.portStatus = NDIPortStatus(
+            rawValue: bx ? UInt32(truncatingIfNeeded: rng.next()) : UInt32(truncatingIfNeeded: rng.next())
+        )
         report.frameNumber = UInt32(truncatingIfNeeded: rng.next())
         guard bx else { return report }
         if option.contains(.toolAndMarkerInfo) {
             report.toolMarkerInfo = NDIToolMarkerInfo(
                 toolInformation: UInt8(truncatingIfNeeded: rng.next()),
-                markerInformation: (0..<10).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+                markerInformation: (0..<10).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            )
         }
         if option.contains(.activeStray) {
             let s = UInt8(rng.next() % 3)
@@ -42,7 +48,8 @@ import Testing
         let n = Int(rng.next() % 20)
         return NDIMarkerSet(
             outOfVolume: (0..<((n + 7) / 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
-            positions: (0..<n).map { _ in rng.nextGaussianVector(sigma: 500) })
+            positions: (0..<n).map { _ in rng.nextGaussianVector(sigma: 500) }
+        )
     }
 
     /// What a float32 wire value reads back as.
@@ -52,9 +59,15 @@ import Testing
         var r = r
         if let t = r.transform {
             r.transform = NDITransform(
-                rotation: Quaternion(q0: float32(t.rotation.q0), qx: float32(t.rotation.qx), qy: float32(t.rotation.qy), qz: float32(t.rotation.qz)),
+                rotation: Quaternion(
+                    q0: float32(t.rotation.q0),
+                    qx: float32(t.rotation.qx),
+                    qy: float32(t.rotation.qy),
+                    qz: float32(t.rotation.qz)
+                ),
                 translation: Vector3(float32(t.translation.x), float32(t.translation.y), float32(t.translation.z)),
-                rmsError: float32(t.rmsError))
+                rmsError: float32(t.rmsError)
+            )
         }
         if let p = r.activeStray?.position {
             r.activeStray?.position = Vector3(float32(p.x), float32(p.y), float32(p.z))
@@ -67,7 +80,9 @@ import Testing
 
     static func float32(_ m: NDIMarkerSet) -> NDIMarkerSet {
         NDIMarkerSet(
-            outOfVolume: m.outOfVolume, positions: m.positions.map { Vector3(float32($0.x), float32($0.y), float32($0.z)) })
+            outOfVolume: m.outOfVolume,
+            positions: m.positions.map { Vector3(float32($0.x), float32($0.y), float32($0.z)) }
+        )
     }
 
     @Test(arguments: [0x0001, 0x0801, 0x0003, 0x0805, 0x0009, 0x1801, 0x180F] as [UInt16])
@@ -76,10 +91,14 @@ import Testing
         var rng = SplitMix64(seed: UInt64(rawOption) &* 7919)
         for _ in 0..<40 {
             let count = Int(rng.next() % 7)
-            let handles = (0..<count).map { i in Self.randomReport(handle: UInt8(i + 1), option: option, bx: true, rng: &rng) }
+            let handles = (0..<count).map { i in
+                Self.randomReport(handle: UInt8(i + 1), option: option, bx: true, rng: &rng)
+            }
             let reply = NDITrackingReply(
-                handles: handles, systemStatus: NDISystemStatus(rawValue: UInt16(truncatingIfNeeded: rng.next())),
-                passiveStrays: option.contains(.passiveStrays) ? Self.randomMarkers(rng: &rng) : nil)
+                handles: handles,
+                systemStatus: NDISystemStatus(rawValue: UInt16(truncatingIfNeeded: rng.next())),
+                passiveStrays: option.contains(.passiveStrays) ? Self.randomMarkers(rng: &rng) : nil
+            )
             let bytes = try reply.encodeBX(option: option)
             let frame = try #require(singleFrame(bytes))
             let back = try NDITrackingReply.parseBX(frame, option: option)
@@ -98,17 +117,22 @@ import Testing
         var rng = SplitMix64(seed: 31 &+ UInt64(rawOption))
         for _ in 0..<40 {
             let count = Int(rng.next() % 7)
-            let handles = (0..<count).map { i in Self.randomReport(handle: UInt8(0x0A + i), option: option, bx: false, rng: &rng) }
+            let handles = (0..<count).map { i in
+                Self.randomReport(handle: UInt8(0x0A + i), option: option, bx: false, rng: &rng)
+            }
             var strays: NDIMarkerSet?
             if option.contains(.passiveStrays) {
                 let n = Int(rng.next() % 9)
                 strays = NDIMarkerSet(
                     outOfVolume: (0..<((n + 3) / 4)).map { _ in UInt8(rng.next() % 16) },
-                    positions: (0..<n).map { _ in rng.nextGaussianVector(sigma: 500) })
+                    positions: (0..<n).map { _ in rng.nextGaussianVector(sigma: 500) }
+                )
             }
             let reply = NDITrackingReply(
-                handles: handles, systemStatus: NDISystemStatus(rawValue: UInt16(truncatingIfNeeded: rng.next())),
-                passiveStrays: strays)
+                handles: handles,
+                systemStatus: NDISystemStatus(rawValue: UInt16(truncatingIfNeeded: rng.next())),
+                passiveStrays: strays
+            )
             let bytes = try reply.encodeTX(option: option)
             let back = try NDITrackingReply.parseTX(#require(singleFrame(bytes)), option: option)
             #expect(back.handles.count == reply.handles.count)
@@ -152,23 +176,50 @@ import Testing
             case 0: command = .initialize
             case 1:
                 command = .comm(
-                    baud: NDIBaudRate.allCases[Int(rng.next() % 9)], dataBits: NDIDataBits.allCases[Int(rng.next() % 2)],
-                    parity: NDIParity.allCases[Int(rng.next() % 3)], stopBits: NDIStopBits.allCases[Int(rng.next() % 2)],
-                    handshake: rng.next() % 2 == 0)
+                    baud: NDIBaudRate.allCases[Int(rng.next() % 9)],
+                    dataBits: NDIDataBits.allCases[Int(rng.next() % 2)],
+                    parity: NDIParity.allCases[Int(rng.next() % 3)],
+                    stopBits: NDIStopBits.allCases[Int(rng.next() % 2)],
+                    handshake: rng.next() % 2 == 0
+                )
             case 2: command = .phsr(NDIPortHandleFilter(rawValue: byte()))
-            case 3: command = .phrq(criteria: String(decoding: (0..<14).map { _ in criteriaAlphabet[Int(rng.next() % 17)] }, as: UTF8.self))
+            case 3:
+                command = .phrq(
+                    criteria: String(
+                        decoding: (0..<14).map { _ in criteriaAlphabet[Int(rng.next() % 17)] },
+                        as: UTF8.self
+                    )
+                )
             case 4: command = .phf(handle: byte())
-            case 5: command = .pvwr(handle: byte(), address: UInt16(truncatingIfNeeded: rng.next()), data: NDIROMChunk((0..<64).map { _ in byte() })!)
+            case 5:
+                command = .pvwr(
+                    handle: byte(),
+                    address: UInt16(truncatingIfNeeded: rng.next()),
+                    data: NDIROMChunk((0..<64).map { _ in byte() })!
+                )
             case 6: command = .pinit(handle: byte())
             case 7: command = .pena(handle: byte(), priority: NDITrackingPriority.allCases[Int(rng.next() % 3)])
-            case 8: command = .phinf(handle: byte(), option: rng.next() % 2 == 0 ? nil : NDIPortInfoOption(rawValue: UInt16(truncatingIfNeeded: rng.next())))
+            case 8:
+                command = .phinf(
+                    handle: byte(),
+                    option: rng.next() % 2 == 0
+                        ? nil : NDIPortInfoOption(rawValue: UInt16(truncatingIfNeeded: rng.next()))
+                )
             case 9: command = .ver(byte())
             case 10: command = rng.next() % 2 == 0 ? .tstart : .tstop
-            case 11: command = .bx(rng.next() % 3 == 0 ? nil : NDIReplyOption(rawValue: UInt16(truncatingIfNeeded: rng.next())))
-            case 12: command = .tx(rng.next() % 3 == 0 ? nil : NDIReplyOption(rawValue: UInt16(truncatingIfNeeded: rng.next())))
+            case 11:
+                command = .bx(
+                    rng.next() % 3 == 0 ? nil : NDIReplyOption(rawValue: UInt16(truncatingIfNeeded: rng.next()))
+                )
+            case 12:
+                command = .tx(
+                    rng.next() % 3 == 0 ? nil : NDIReplyOption(rawValue: UInt16(truncatingIfNeeded: rng.next()))
+                )
             default: command = .beep(byte())
             }
-            let form: NDICommand.Form = command.parameters.isEmpty ? [.crc, .space, .bare][Int(rng.next() % 3)] : [.crc, .space][Int(rng.next() % 2)]
+            let form: NDICommand.Form =
+                command.parameters.isEmpty
+                ? [.crc, .space, .bare][Int(rng.next() % 3)] : [.crc, .space][Int(rng.next() % 2)]
             let wire = try command.encoded(form: form)
             #expect(try NDICommand.parseReceived(wire) == NDIReceivedCommand(command: command, form: form))
             if form == .crc {
@@ -206,7 +257,9 @@ import Testing
         for i in 0..<50 {
             let option = NDIReplyOption(rawValue: i % 2 == 0 ? 0x0801 : 0x0001)
             let isTX = i % 5 == 4
-            let handles = (0..<3).map { h in Self.randomReport(handle: UInt8(h + 1), option: option, bx: !isTX, rng: &rng) }
+            let handles = (0..<3).map { h in
+                Self.randomReport(handle: UInt8(h + 1), option: option, bx: !isTX, rng: &rng)
+            }
             let tracking = NDITrackingReply(handles: handles.map(Self.float32), systemStatus: [])
             expected.append((isTX ? .tx(option) : .bx(option), .tracking(tracking)))
         }
