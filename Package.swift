@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Registration", targets: ["Registration"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "NDIProtocol", targets: ["NDIProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,10 @@ let package = Package(
         // The deterministic mock tracker's simulation: scenario files (Mock/scenarios/) and the
         // engine that turns a scenario and a seed into per-frame tool states. Pure, no clock read.
         .target(name: "MockTracker", dependencies: ["Geometry", "Formats"]),
+        // The NDI Combined API codec: command encoding and parsing, CRC-16, reply framing and
+        // parsing (BX, TX, PHSR, PHINF, VER, …), and the tracker-side reply encoders the mock uses.
+        // Pure values, no Foundation, no I/O.
+        .target(name: "NDIProtocol", dependencies: ["Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -46,6 +51,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
+        .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
     ]

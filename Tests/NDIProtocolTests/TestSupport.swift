@@ -1,0 +1,2 @@
+/// ASCII bytes of a string.
+func ascii(_ s: String) -> [UInt8] { Array(s.utf8) }
