@@ -79,6 +79,9 @@ public final class TCPStream: ByteStream {
     public var hasSerialLine: Bool { false }
 
     public var description: String { "tcp://\(self.remote)" }
+
+    /// The socket, for tests that inspect its options.
+    var fdForTesting: Int32 { self.core.fd }
 }
 
 /// A listening TCP socket that accepts `TCPStream`s (used by the mock tracker and by tests).
