@@ -34,13 +34,15 @@ struct UmockdevTests {
         #expect(r.stdout.contains("— ready"))
     }
 
-    @Test func withoutTheFakeDeviceThereIsNoTracker() throws {
-        // The same probe outside umockdev on a machine with no NDI device (CI, build machines).
-        let r = try Umockdev.runProbe(["list", Paths.devices])
-        try #require(r.status == 0, "\(r.stderr)")
-        if !r.lines.contains(where: { $0.hasPrefix("match ") }) {
-            #expect(r.stdout.contains("summary no tracker found"))
-        }
+    @Test(.enabled(if: Umockdev.canDropPrivileges, "needs a non-root user, or setpriv to become one"))
+    func accessDeniedNamesTheUdevRule() throws {
+        // The device node is made unreadable inside the testbed and the probe runs as a user who is
+        // not root, so libusb_open really fails with LIBUSB_ERROR_ACCESS.
+        let r = try Umockdev.run(device: Self.device, ioctl: nil, probe: ["list", Paths.devices], unprivilegedWithNodeMode000: true)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.lines.contains { $0.hasPrefix("device 0403:da70 bus 1 address 2") && $0.hasSuffix("access denied") }, "\(r.stdout)")
+        #expect(r.stdout.contains("access denied: install the udev rule Devices/udev/99-coilnav-ndi.rules"))
+        #expect(r.stdout.contains("sudo udevadm control --reload-rules && sudo udevadm trigger"))
     }
 
     @Test func openSetUpAndBulkExchangeReplayFromTheRecord() throws {
@@ -101,6 +103,18 @@ struct UmockdevTests {
     }
 }
 
+@Suite struct USBWithoutDevicesTests {
+    @Test func withoutTheFakeDeviceThereIsNoTracker() throws {
+        // The probe outside umockdev: on CI and build machines there is no NDI device, and the
+        // report must say so (on a workstation with a tracker plugged in, it lists it instead).
+        let r = try Umockdev.runProbe(["list", Paths.devices])
+        try #require(r.status == 0, "\(r.stderr)")
+        if !r.lines.contains(where: { $0.hasPrefix("match ") }) {
+            #expect(r.stdout.contains("summary no tracker found: none of the"))
+        }
+    }
+}
+
 /// Running the probe, with or without umockdev.
 enum Umockdev {
     struct Run {
@@ -120,6 +134,11 @@ enum Umockdev {
 
     static var available: Bool { executable != nil }
 
+    static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Whether the probe can run as a user that is not root (to see a real permission error).
+    static var canDropPrivileges: Bool { getuid() != 0 || setpriv != nil }
+
     /// The probe next to the test bundle (.build/<triple>/debug/coilnav-usbprobe).
     static var probe: String {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -133,10 +152,19 @@ enum Umockdev {
 
     /// `umockdev-run -d DEVICE [-i /dev/bus/usb/001/002=IOCTL] -- coilnav-usbprobe ARGS`, with
     /// umockdev's ioctl-tree debug log on stderr.
-    static func run(device: String, ioctl: String?, probe args: [String]) throws -> Run {
+    ///
+    /// With `unprivilegedWithNodeMode000`, the fake device node is chmod 000 inside the testbed
+    /// before the probe starts, and everything runs as uid/gid 65534 when the tests run as root.
+    static func run(device: String, ioctl: String?, probe args: [String], unprivilegedWithNodeMode000: Bool = false) throws -> Run {
         var a = ["-d", device]
         if let ioctl { a += ["-i", "/dev/bus/usb/001/002=\(ioctl)"] }
-        return try self.spawn(executable!, a + ["--", self.probe] + args, environment: ["UMOCKDEV_DEBUG": "ioctl-tree"])
+        var command = [executable!] + a + ["--"]
+        if unprivilegedWithNodeMode000 {
+            command += ["/bin/sh", "-c", "chmod 000 \"$UMOCKDEV_DIR/dev/bus/usb/001/002\" && exec \"$0\" \"$@\""]
+            if getuid() == 0, let setpriv { command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] + command }
+        }
+        command += [self.probe] + args
+        return try self.spawn(command[0], Array(command.dropFirst()), environment: ["UMOCKDEV_DEBUG": "ioctl-tree"])
     }
 
     static func runProbe(_ args: [String]) throws -> Run { try self.spawn(self.probe, args, environment: [:]) }
