@@ -3,10 +3,14 @@
 //
 //   coilnav-usbprobe list PROFILES_DIR
 //       scan USB devices against the profiles: "device ..." and "match ..." lines
-//   coilnav-usbprobe exchange VID:PID HEX_OUT... 
-//       open the FTDI device, print the control transfers sent, then for each HEX_OUT argument
-//       write those bytes and read until a CR (or 63 bytes for a BX reply: "HEX_OUT/N" reads N
-//       bytes), printing "read <hex>"; then close.
+//   coilnav-usbprobe exchange VID:PID STEP...
+//       open the FTDI device, print the set-up control transfers, then run each STEP:
+//       HEX        write those bytes, read until a CR, print "read <hex>"
+//       HEX/N      write, read N bytes
+//       break:MS   serial break of MS milliseconds
+//       baud:N     switch the line to N baud 8N1
+//       purge      purge RX and TX
+//       then print the control transfers the steps sent, and close.
 //
 // Exit status 0 on success, 1 with "error <code>: <message>" on stderr otherwise.
 import Foundation
@@ -52,7 +56,23 @@ func exchange(_ id: String, _ specs: [String]) throws(TransportError) {
         "opened \(stream.description) chip \(stream.chip.rawValue) mps \(stream.maxPacketSize)"
             + " in \(String(format: "%02x", stream.inEndpoint)) out \(String(format: "%02x", stream.outEndpoint))")
     for c in stream.controlTranscript { print("control \(c)") }
+    let sentDuringSetup = stream.controlTranscript.count
     for spec in specs {
+        if spec == "purge" {
+            try stream.purge()
+            print("purged")
+            continue
+        }
+        if spec.hasPrefix("break:"), let ms = Int(spec.dropFirst(6)) {
+            try stream.sendBreak(duration: .milliseconds(ms))
+            print("break \(ms) ms")
+            continue
+        }
+        if spec.hasPrefix("baud:"), let baud = Int(spec.dropFirst(5)) {
+            try stream.setLineParameters(baud: baud)
+            print("baud \(baud)")
+            continue
+        }
         let parts = spec.split(separator: "/")
         guard let out = bytes(fromHex: String(parts[0])) else { fail("bad hex \(spec)") }
         let want = parts.count > 1 ? Int(parts[1]) : nil
@@ -71,6 +91,7 @@ func exchange(_ id: String, _ specs: [String]) throws(TransportError) {
         }
         print("read \(hex(got))")
     }
+    for c in stream.controlTranscript.dropFirst(sentDuringSetup) { print("control \(c)") }
     if let s = stream.lastStatus { print(String(format: "status modem %02x line %02x", s.modem, s.line)) }
     stream.close()
     print("closed")

@@ -8,7 +8,8 @@ import Testing
 /// `Fixtures/ndi-host-usb-converter.ioctl` is a usbdevfs ioctl record, written by hand: the eight
 /// FTDI set-up control URBs, then INIT (bulk OUT), a bare status packet and the OKAY reply (bulk
 /// IN), then BX (bulk OUT) and the 63-byte BX reply of protocols.md §1.4 split into a 64-byte and
-/// a 3-byte packet, each with its two status bytes. umockdev replays it: every URB the program
+/// a 3-byte packet, each with its two status bytes, then the control URBs of a break, a switch to
+/// 1228739 baud and a purge. umockdev replays it: every URB the program
 /// submits must equal a recorded one (setup packet for control transfers, contents for bulk OUT),
 /// or the submit fails and libusb reports LIBUSB_ERROR_IO.
 ///
@@ -46,7 +47,9 @@ struct UmockdevTests {
     }
 
     @Test func openSetUpAndBulkExchangeReplayFromTheRecord() throws {
-        let r = try Umockdev.run(device: Self.device, ioctl: Self.record, probe: ["exchange", "0403:da70", Self.init_, Self.bx + "/63"])
+        let r = try Umockdev.run(
+            device: Self.device, ioctl: Self.record,
+            probe: ["exchange", "0403:da70", Self.init_, Self.bx + "/63", "break:250", "baud:1228739", "purge"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.lines.first == "opened ftdi-usb://bus 1 address 2 serial NDIT0042 chip r mps 64 in 81 out 02")
         #expect(
@@ -59,6 +62,15 @@ struct UmockdevTests {
                 "control 40 02 0000 0001 flow control none",
                 "control 40 09 0001 0001 latency timer 1 ms",
                 "control 40 01 0303 0001 DTR and RTS high",
+                // After the exchange: a break (SET_DATA with bit 14, then without), COMM-style
+                // switch to 1228739 baud (divisor 0x4002 = 1.2 Mbaud), purge.
+                "control 40 04 4008 0001 data 8N1 break on",
+                "control 40 04 0008 0001 data 8N1",
+                "control 40 03 4002 0000 baud rate 1228739 (actual 1200000)",
+                "control 40 04 0008 0001 data 8N1",
+                "control 40 02 0000 0001 flow control none",
+                "control 40 00 0001 0001 purge RX",
+                "control 40 00 0002 0001 purge TX",
             ])
         // The bare status packet gave no payload; the OKAY packet gave exactly the reply.
         #expect(r.lines.contains("read " + Array("OKAYA896\r".utf8).map { String(format: "%02x", $0) }.joined()))
@@ -71,7 +83,7 @@ struct UmockdevTests {
         let urbs = Umockdev.completedURBs(r.stderr)
         let recorded = try Umockdev.recordedURBs(Self.record)
         #expect(urbs == recorded, "completed:\n\(urbs.joined(separator: "\n"))")
-        #expect(urbs.count == 13)
+        #expect(urbs.count == 20)
     }
 
     @Test func aWrongControlTransferIsRejectedByTheReplay() throws {
