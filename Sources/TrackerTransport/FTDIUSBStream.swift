@@ -97,9 +97,15 @@ public final class FTDIUSBStream: ByteStream {
 
     private struct ReadState {
         var pending: [UInt8] = []
+    }
+
+    private struct StatusState {
         var lastStatus: FTDI.Status?
         var lineErrorPackets = 0
     }
+
+    /// Kept apart from `readState` (which a read holds while it waits) so these can be read at any time.
+    private let statusState = Locked<StatusState>(StatusState())
 
     private init(
         context: LibUSBContext, handle: OpaquePointer, chip: FTDI.Chip, mps: Int, inEP: UInt8, outEP: UInt8,
@@ -263,8 +269,10 @@ public final class FTDIUSBStream: ByteStream {
                 }
                 if got > 0 {
                     let s = FTDI.stripStatusBytes(Array(buffer[0..<Int(got)]), maxPacketSize: self.maxPacketSize)
-                    if let st = s.lastStatus { state.lastStatus = st }
-                    state.lineErrorPackets += s.packetsWithLineErrors
+                    self.statusState.withLock { status in
+                        if let st = s.lastStatus { status.lastStatus = st }
+                        status.lineErrorPackets += s.packetsWithLineErrors
+                    }
                     if !s.payload.isEmpty {
                         state.pending += s.payload
                         return Self.take(&state.pending, maxBytes)
@@ -276,10 +284,10 @@ public final class FTDIUSBStream: ByteStream {
     }
 
     /// The modem and line status of the last bulk-IN packet, if any was received.
-    public var lastStatus: FTDI.Status? { self.readState.value.lastStatus }
+    public var lastStatus: FTDI.Status? { self.statusState.value.lastStatus }
 
     /// How many received packets flagged overrun, parity, framing or FIFO errors.
-    public var lineErrorPackets: Int { self.readState.value.lineErrorPackets }
+    public var lineErrorPackets: Int { self.statusState.value.lineErrorPackets }
 
     public func setLineParameters(_ parameters: LineParameters) throws(TransportError) {
         try parameters.validate()
@@ -304,7 +312,8 @@ public final class FTDIUSBStream: ByteStream {
         try self.control(FTDI.dataRequest(line, breakOn: false, port: self.port))
     }
 
-    /// Purges the chip's RX and TX buffers and drops payload already received but not read.
+    /// Purges the chip's RX and TX buffers and drops payload already received but not read (waits
+    /// for a read in progress on another thread to return first).
     public func purge() throws(TransportError) {
         try self.control(FTDI.ControlRequest(request: FTDI.Request.reset.rawValue, value: FTDI.ResetValue.purgeRX.rawValue, index: self.port, purpose: "purge RX"))
         try self.control(FTDI.ControlRequest(request: FTDI.Request.reset.rawValue, value: FTDI.ResetValue.purgeTX.rawValue, index: self.port, purpose: "purge TX"))
