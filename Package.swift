@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Formats", targets: ["Formats"]),
         .library(name: "NDIProtocol", targets: ["NDIProtocol"]),
+        .library(name: "TrackerTransport", targets: ["TrackerTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,15 +37,23 @@ let package = Package(
         // parsing (BX, TX, PHSR, PHINF, VER, …), and the tracker-side reply encoders the mock uses.
         // Pure values, no Foundation, no I/O.
         .target(name: "NDIProtocol", dependencies: ["Geometry"]),
+        // libusb-1.0 as a Swift module (module map plus a shim for its variadic calls). Only
+        // TrackerTransport imports it.
+        .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+        // Byte streams to trackers: FTDI over libusb, POSIX serial, TCP, pseudo-terminals and
+        // in-memory pipes; USB enumeration; device profiles (`Devices/`). Knows nothing of NDI.
+        .target(name: "TrackerTransport", dependencies: ["CLibUSB"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
             dependencies: [
-                "Geometry", "Registration", "Planning", "Formats",
+                "Geometry", "Registration", "Planning", "Formats", "TrackerTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
+        // A small probe of the FTDI transport that TrackerTransportTests runs under umockdev.
+        .executableTarget(name: "coilnav-usbprobe", dependencies: ["TrackerTransport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "Geometry"]),
         .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
@@ -52,6 +61,11 @@ let package = Package(
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
+        .testTarget(
+            name: "TrackerTransportTests",
+            dependencies: ["TrackerTransport", "coilnav-usbprobe"],
+            exclude: ["Fixtures"]
+        ),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
     ]
