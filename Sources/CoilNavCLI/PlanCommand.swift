@@ -89,6 +89,7 @@ struct PlanCommand: ParsableCommand {
             } catch {
                 throw CLIError("coil placement failed: \(error)")
             }
+            if let w = PlanCommand.depthWarning(p) { printError("warning: \(w)") }
             if self.json {
                 try JSONOutput.print(
                     PlacementJSON(
@@ -99,6 +100,16 @@ struct PlanCommand: ParsableCommand {
                 print(PlanCommand.describe(p, name: "target"))
             }
         }
+    }
+
+    /// Figure-of-eight coils stimulate to about 2–3 cm below the coil; beyond this the plan is
+    /// almost certainly wrong (a target in the wrong space, a direction through the head).
+    static let maximumUsefulCoilToCortexMM = 40.0
+
+    static func depthWarning(_ p: CoilPlacement) -> String? {
+        guard p.coilToCortexMM > Self.maximumUsefulCoilToCortexMM else { return nil }
+        return "the coil is \(fixed(p.coilToCortexMM, 1)) mm from the target, deeper than TMS reaches "
+            + "(> \(fixed(Self.maximumUsefulCoilToCortexMM, 0)) mm): check the target coordinates and the placement direction"
     }
 
     static func describe(_ p: CoilPlacement, name: String) -> String {
@@ -158,6 +169,7 @@ struct PlanCommand: ParsableCommand {
                     } catch {
                         throw CLIError("target \(cp.label): coil placement failed: \(error)")
                     }
+                    if let w = PlanCommand.depthWarning(p) { printError("warning: target \(cp.label): \(w)") }
                     planTargets.append(
                         PlanTarget(
                             name: cp.label, description: cp.description.isEmpty ? nil : cp.description, cortexMM: position,

@@ -27,12 +27,12 @@ public enum CoilPlacementError: Error, Equatable, Sendable, CustomStringConverti
         case .zeroDirection: return "the placement direction is the zero vector"
         case .invalidOption(let text): return "invalid coil placement option: \(text)"
         case .rayMissesScalp(let t, let d):
-            return "the ray from the target \(t) along \(d) does not meet the scalp: point it outwards, towards the scalp"
+            return "the ray from the target \(mm(t)) along \(direction(d)) does not meet the scalp: point it outwards, towards the scalp"
         case .targetOutsideScalp(let t, let w):
-            return "the target \(t) is not inside the scalp surface (winding number \(w)): is it in MRI coordinates (mm)?"
+            return "the target \(mm(t)) is not inside the scalp surface (winding number \(rounded(w, 2)), inside would be 1): is it in MRI coordinates (RAS, mm)?"
         case .scalpWoundInward:
             return "the scalp mesh is wound with its normals pointing into the head; use TriangleMesh.orientedOutward()"
-        case .undefinedScalpNormal(let p): return "the scalp has no well-defined normal near \(p)"
+        case .undefinedScalpNormal(let p): return "the scalp has no well-defined normal near \(mm(p))"
         case .degenerateFiducials(let why): return "the fiducials do not define a head frame: \(why)"
         case .mirroredFiducials:
             return "the fiducials give a head frame upside down in the MRI (are LPA and RPA swapped, or is the MRI not RAS?)"
@@ -239,4 +239,22 @@ public struct CoilPlacement: Equatable, Sendable {
         guard areaScale > 0, sum.length > 1e-6 * areaScale else { return nil }
         return sum.normalized
     }
+}
+
+/// `x` rounded to `digits` decimals (no Foundation in this module).
+private func rounded(_ x: Double, _ digits: Int) -> Double {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (x * scale).rounded() / scale
+    return r == 0 ? 0 : r
+}
+
+/// `(x, y, z) mm` rounded to 0.01 mm, for messages.
+private func mm(_ v: Vector3) -> String {
+    "(\(rounded(v.x, 2)), \(rounded(v.y, 2)), \(rounded(v.z, 2))) mm"
+}
+
+/// `(x, y, z)` rounded to 0.001, for directions in messages.
+private func direction(_ v: Vector3) -> String {
+    "(\(rounded(v.x, 3)), \(rounded(v.y, 3)), \(rounded(v.z, 3)))"
 }

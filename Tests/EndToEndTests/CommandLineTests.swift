@@ -229,6 +229,21 @@ import Testing
         #expect(Swift.abs(handle.x) < 0.05, "\(handle)")
     }
 
+    @Test func aPlacementDeeperThanTMSReachesIsWarnedAbout() throws {
+        // Straight down from the DLPFC target: the ray leaves the head at the neck.
+        let r = try coilnav(["plan", "place-coil", "--scalp", Paths.demo("scalp.ply"), "--target", "-38,44,26", "--direction", "0,0,-1", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: the coil is 146.7 mm from the target, deeper than TMS reaches (> 40 mm)"), "\(r.stderr)")
+        let normal = try coilnav(["plan", "place-coil", "--scalp", Paths.demo("scalp.ply"), "--target", "-38,44,26"])
+        #expect(!normal.stderr.contains("warning"))
+    }
+
+    @Test func targetOutsideTheHeadIsRefusedWithItsCoordinates() throws {
+        let r = try coilnav(["plan", "place-coil", "--scalp", Paths.demo("scalp.ply"), "--target", "0,0,500"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("the target (0.0, 0.0, 500.0) mm is not inside the scalp surface"), "\(r.stderr)")
+    }
+
     @Test func badTargetIsAUsageError() throws {
         let r = try coilnav(["plan", "place-coil", "--scalp", Paths.demo("scalp.ply"), "--target", "1,2"])
         #expect(r.status != 0)
