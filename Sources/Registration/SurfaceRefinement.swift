@@ -170,8 +170,8 @@ public enum SurfaceRefinementError: Error, Equatable, Sendable, CustomStringConv
 ///
 /// ### Stopping rules
 /// Stop after the step in which either
-/// - the update is below both `translationToleranceMM` (default 1e-4 mm, the centroid's
-///   displacement) and `rotationToleranceRadians` (default 1e-6 rad), or
+/// - the update is below both `translationToleranceMM` (default 1e-3 mm, the centroid's
+///   displacement) and `rotationToleranceRadians` (default 1e-5 rad, 0.0006°: both far below the noise floor of a digitised scalp), or
 /// - the inlier set did not change and the inliers' RMS point-to-plane distance changed by less
 ///   than `relativeRMSTolerance` (default 1e-6) of its previous value,
 ///
@@ -235,8 +235,8 @@ public enum SurfaceRefinement {
 
         public init(
             maxCorrespondenceDistanceMM: Double = 10, robustBandSigmas: Double = 3, robustBandFloorMM: Double = 1,
-            minimumInliers: Int = 6, maxIterations: Int = 50, translationToleranceMM: Double = 1e-4,
-            rotationToleranceRadians: Double = 1e-6, relativeRMSTolerance: Double = 1e-6, minimumConditioning: Double = 1e-3,
+            minimumInliers: Int = 6, maxIterations: Int = 50, translationToleranceMM: Double = 1e-3,
+            rotationToleranceRadians: Double = 1e-5, relativeRMSTolerance: Double = 1e-6, minimumConditioning: Double = 1e-3,
             degeneracyPolicy: DegeneracyPolicy = .fail, shiftWarningMM: Double = 3, lowInlierFractionWarning: Double = 0.5,
             predictedRotationWarningDegrees: Double = 1
         ) {
