@@ -19,7 +19,19 @@ final class ManualClock: TrackerClock, @unchecked Sendable {
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [TrackerEvent] = []
-    func append(_ e: TrackerEvent) { self.lock.withLock { self.stored.append(e) } }
+    private var stampList: [UInt64] = []
+    /// Read at each event, on the driver thread, so each event carries the driver's clock.
+    let clock: (any TrackerClock)?
+    init(clock: (any TrackerClock)? = nil) { self.clock = clock }
+    func append(_ e: TrackerEvent) {
+        let t = self.clock?.nowNanoseconds() ?? 0
+        self.lock.withLock {
+            self.stored.append(e)
+            self.stampList.append(t)
+        }
+    }
+    /// The clock value at each event.
+    var stamps: [UInt64] { self.lock.withLock { self.stampList } }
     var events: [TrackerEvent] { self.lock.withLock { self.stored } }
     var frames: [TrackerFrame] { self.events.compactMap { if case .frame(let f) = $0 { f } else { nil } } }
     var states: [TrackerState] { self.events.compactMap { if case .state(let s) = $0 { s } else { nil } } }
@@ -162,8 +174,6 @@ final class Responder: @unchecked Sendable {
             let bytes: [UInt8]
             do { bytes = try self.stream.read(maxBytes: 4096, timeout: .milliseconds(5)) } catch { return }
             guard !bytes.isEmpty else { continue }
-            let before = framer.streamOffset
-            _ = before
             framer.feed(bytes)
             while let r = framer.next() {
                 let wire: String
@@ -181,7 +191,7 @@ final class Responder: @unchecked Sendable {
     /// Stops answering and closes the tracker end.
     func stop() {
         self.lock.withLock { self.stopping = true }
-        _ = self.finished.wait(timeout: .now() + 5)
+        if self.finished.wait(timeout: .now() + 5) == .success { self.finished.signal() }  // idempotent
         self.stream.close()
     }
 }
