@@ -71,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NDITrackerTests",
-            dependencies: ["NDITracker", "NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry"]
+            dependencies: ["NDITracker", "NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry", "coilnav"]
         ),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
