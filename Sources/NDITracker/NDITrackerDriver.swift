@@ -187,6 +187,8 @@ public final class NDITrackerDriver: Sendable {
 
     /// Stops tracking (TSTOP, COMM back to 9600 on serial), waits up to `timeout` for the thread,
     /// then closes the stream by force. Returns true when the thread has ended. Idempotent.
+    /// Do not call it from `onEvent` (that runs on the device thread, which `stop` waits for):
+    /// call it from another thread or task.
     @discardableResult
     public func stop(timeout: Duration = .seconds(3)) -> Bool {
         let started = self.control.withLock { c -> Bool in

@@ -208,6 +208,36 @@ import TrackerTransport
         #expect(commands.last == "TSTOP:2C14")
     }
 
+    @Test func aTCPPeerClosingIsDisconnectedAndTheDriverReconnects() throws {
+        let listener = try TCPListener(host: "127.0.0.1", port: 0)
+        defer { listener.close() }
+        let responders = Protected<[Responder]>([])
+        let acceptor = Thread {
+            for _ in 0..<2 {
+                guard let s = try? listener.accept(timeout: .seconds(30)) else { return }
+                responders.withLock { $0.append(Responder(tracker: ScriptedTracker(activeHandles: [1]), stream: s)) }
+            }
+        }
+        acceptor.start()
+        defer { for r in responders.value { r.stop() } }
+        let log = EventLog()
+        let port = listener.port
+        let driver = NDITrackerDriver(
+            configuration: Self.config([Tools.probe]), connect: { try TCPStream.connect(host: "127.0.0.1", port: port) }, onEvent: log.append)
+        driver.start()
+        defer { driver.stop() }
+        #expect(log.wait { $0.frames.count >= 3 })
+        responders.value.first?.stop()  // the tracker closes its socket
+        #expect(log.wait { $0.states.filter { $0 == .tracking }.count == 2 })
+        let states = log.states
+        let i = try #require(states.firstIndex { if case .disconnected = $0 { true } else { false } })
+        #expect(states[i + 1] == .reconnecting(attempt: 1, delay: .milliseconds(100)))
+        #expect(Array(states[(i + 2)...].prefix(3)) == [.connecting, .settingUp, .tracking])
+        let before = log.frames.count
+        #expect(log.wait { $0.frames.count >= before + 2 })
+        #expect(driver.statistics.connections == 2)
+    }
+
     @Test func theAsyncStreamDeliversFramesAndFinishesAfterStop() async throws {
         let factory = PipeFactory { ScriptedTracker(activeHandles: [1]) }
         defer { factory.stopAll() }
