@@ -34,13 +34,23 @@ struct TrackCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Stop after this many frames.", valueName: "N"))
     var frames: Int?
 
-    @Option(help: ArgumentHelp("Tool set (coilnav-toolset v1; default Calibration/tools/toolset-mock.json).", valueName: "TOOLSET.json"))
+    @Option(
+        help: ArgumentHelp(
+            "Tool set (coilnav-toolset v1; default Calibration/tools/toolset-mock.json).",
+            valueName: "TOOLSET.json"
+        )
+    )
     var tools: String?
 
     @Option(help: ArgumentHelp("Output format; only jsonl.", valueName: "FORMAT"))
     var format: String = "jsonl"
 
-    @Option(help: ArgumentHelp("Folder of device profiles (default: Devices/ of the CoilNav data folder).", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Folder of device profiles (default: Devices/ of the CoilNav data folder).",
+            valueName: "DIR"
+        )
+    )
     var profiles: String?
 
     func validate() throws {
@@ -59,9 +69,12 @@ struct TrackCommand: ParsableCommand {
         switch url {
         case .mock:
             throw CLIError(
-                "tracker URL \"\(self.tracker)\": mock:// is not yet available in `coilnav track` (the mock tracker's protocol server is not wired in yet); use an ndi-usb, ndi-serial or ndi-tcp URL")
+                "tracker URL \"\(self.tracker)\": mock:// is not yet available in `coilnav track` (the mock tracker's protocol server is not wired in yet); use an ndi-usb, ndi-serial or ndi-tcp URL"
+            )
         case .replay:
-            throw CLIError("tracker URL \"\(self.tracker)\": `coilnav track` does not play recordings; use an ndi-usb, ndi-serial or ndi-tcp URL")
+            throw CLIError(
+                "tracker URL \"\(self.tracker)\": `coilnav track` does not play recordings; use an ndi-usb, ndi-serial or ndi-tcp URL"
+            )
         default:
             do {
                 endpoint = try TransportEndpoint(url)

@@ -73,8 +73,13 @@ public enum NDIFrameMapper {
             }
             let outside = report.isPartiallyOutOfVolume || report.isOutOfVolume
             return ToolSample(
-                name: name, handle: handle, status: outside ? .partlyOutOfVolume : .ok, toolToTracker: t.rigidTransform,
-                rmsErrorMM: t.rmsError, portStatus: port)
+                name: name,
+                handle: handle,
+                status: outside ? .partlyOutOfVolume : .ok,
+                toolToTracker: t.rigidTransform,
+                rmsErrorMM: t.rmsError,
+                portStatus: port
+            )
         case .missing:
             return ToolSample(name: name, handle: handle, status: .missing, portStatus: port)
         case .disabled, .unoccupied:
@@ -95,7 +100,8 @@ public struct NeverSeenMonitor: Sendable {
 
     public init(patience: Duration = .seconds(5)) {
         let c = patience.components
-        self.patienceNanoseconds = UInt64(max(0, c.seconds)) * 1_000_000_000 + UInt64(max(0, c.attoseconds / 1_000_000_000))
+        self.patienceNanoseconds =
+            UInt64(max(0, c.seconds)) * 1_000_000_000 + UInt64(max(0, c.attoseconds / 1_000_000_000))
     }
 
     /// Feeds one frame; returns the names of tools to warn about now (each name at most once in
@@ -111,7 +117,8 @@ public struct NeverSeenMonitor: Sendable {
             frame.hostReceiveNanoseconds - since >= self.patienceNanoseconds
         else { return [] }
         var out: [String] = []
-        for t in frame.tools where t.status == .missing && !self.seen.contains(t.name) && !self.warned.contains(t.name) {
+        for t in frame.tools where t.status == .missing && !self.seen.contains(t.name) && !self.warned.contains(t.name)
+        {
             self.warned.insert(t.name)
             out.append(t.name)
         }

@@ -176,7 +176,8 @@ public struct NDISession: Sendable {
     public var awaitedTimeout: Duration? {
         switch self.phase {
         case .idle, .done: return nil
-        case .initializing(let attempt): return attempt == 1 ? self.configuration.initTimeout : self.configuration.setupTimeout
+        case .initializing(let attempt):
+            return attempt == 1 ? self.configuration.initTimeout : self.configuration.setupTimeout
         case .awaitingReset: return self.configuration.resetTimeout
         case .tracking: return self.configuration.trackingTimeout
         default: return self.configuration.setupTimeout
@@ -257,7 +258,9 @@ public struct NDISession: Sendable {
         case .stopping, .commBack:
             return self.finishShutdown(afterCommBack: self.phase == .commBack)
         default:
-            return self.fail("no reply to \(self.pending?.name ?? "the last command") within \(self.awaitedTimeout ?? .zero)")
+            return self.fail(
+                "no reply to \(self.pending?.name ?? "the last command") within \(self.awaitedTimeout ?? .zero)"
+            )
         }
     }
 
@@ -307,7 +310,9 @@ public struct NDISession: Sendable {
             }
             return [.pause(self.configuration.settleDelay)] + self.afterInit()
         case .awaitingReset:
-            guard case .reset = reply else { return [.warning("expected RESET after the break, got \(self.describe(reply))")] }
+            guard case .reset = reply else {
+                return [.warning("expected RESET after the break, got \(self.describe(reply))")]
+            }
             return [.pause(self.configuration.settleDelay)] + self.go(.initializing(attempt: 2), send: .initialize)
         case .comm(let rate):
             switch reply {
@@ -335,20 +340,26 @@ public struct NDISession: Sendable {
             guard case .passive(_, let rom) = self.configuration.tools[index].setup,
                 let pvwr = NDIROMChunk.pvwrCommands(handle: handle, rom: rom), let first = pvwr.first
             else {
-                return self.fail("tool \(self.configuration.tools[index].name): its tool definition is longer than 1024 bytes")
+                return self.fail(
+                    "tool \(self.configuration.tools[index].name): its tool definition is longer than 1024 bytes"
+                )
             }
             self.passiveHandles[handle] = index
             return self.go(.writingROM(toolIndex: index, handle: handle, remaining: pvwr), send: first)
         case .writingROM(let index, let handle, let remaining):
             guard case .okay = reply else { return self.unexpected(reply, to: command) }
             let rest = Array(remaining.dropFirst())
-            if let next = rest.first { return self.go(.writingROM(toolIndex: index, handle: handle, remaining: rest), send: next) }
+            if let next = rest.first {
+                return self.go(.writingROM(toolIndex: index, handle: handle, remaining: rest), send: next)
+            }
             return self.requestNext(after: index)
         case .listInit(let round):
             guard case .portHandles(let list) = reply else { return self.unexpected(reply, to: command) }
             let todo = list.handles.filter { !self.failedPINIT.contains($0) }
             if todo.isEmpty { return self.go(.listEnable, send: .phsr(.notEnabled)) }
-            if round >= 16 { return self.fail("PHSR:02 still lists handles \(todo.map(hex2)) after 16 rounds of PINIT") }
+            if round >= 16 {
+                return self.fail("PHSR:02 still lists handles \(todo.map(hex2)) after 16 rounds of PINIT")
+            }
             return self.go(.initializingHandles(round: round, remaining: todo), send: .pinit(handle: todo[0]))
         case .initializingHandles(let round, let remaining):
             var out: [NDISessionAction] = []
@@ -360,7 +371,9 @@ public struct NDISession: Sendable {
             default: return self.unexpected(reply, to: command)
             }
             let rest = Array(remaining.dropFirst())
-            if let next = rest.first { return out + self.go(.initializingHandles(round: round, remaining: rest), send: .pinit(handle: next)) }
+            if let next = rest.first {
+                return out + self.go(.initializingHandles(round: round, remaining: rest), send: .pinit(handle: next))
+            }
             return out + self.go(.listInit(round: round + 1), send: .phsr(.notInitialized))
         case .listEnable:
             guard case .portHandles(let list) = reply else { return self.unexpected(reply, to: command) }
@@ -382,10 +395,15 @@ public struct NDISession: Sendable {
                 self.trackingErrors += 1
                 self.consecutiveErrors += 1
                 if self.consecutiveErrors >= 3 {
-                    return self.fail("\(self.trackingCommand.name) refused three times in a row: \(self.errorText(code))")
+                    return self.fail(
+                        "\(self.trackingCommand.name) refused three times in a row: \(self.errorText(code))"
+                    )
                 }
                 self.pending = self.trackingCommand
-                return [.warning("\(self.trackingCommand.name) refused: \(self.errorText(code))"), .send(self.trackingCommand)]
+                return [
+                    .warning("\(self.trackingCommand.name) refused: \(self.errorText(code))"),
+                    .send(self.trackingCommand),
+                ]
             default:
                 return self.unexpected(reply, to: command)
             }

@@ -57,7 +57,9 @@ public struct NDITrackerConfiguration: Sendable {
     /// the `ndi-serial` profile; 115200 without a profile) nor above the URL's `?baud=`; the poll
     /// interval and tracking timeout come from the profile's frame rate (timeout: three frame
     /// periods, at most 100 ms).
-    public static func forURL(_ url: TrackerURL, profiles: [DeviceProfile], tools: [TrackerTool]) -> NDITrackerConfiguration {
+    public static func forURL(_ url: TrackerURL, profiles: [DeviceProfile], tools: [TrackerTool])
+        -> NDITrackerConfiguration
+    {
         var profile: DeviceProfile?
         var cap: Int?
         switch url {
@@ -73,13 +75,16 @@ public struct NDITrackerConfiguration: Sendable {
         }
         var fastest = profile?.fastestBaud ?? 115_200
         if let cap { fastest = min(fastest, cap) }
-        let rate = NDIBaudRate.allCases.filter { $0.bitsPerSecond <= fastest }.max { $0.bitsPerSecond < $1.bitsPerSecond }
+        let rate = NDIBaudRate.allCases.filter { $0.bitsPerSecond <= fastest }.max {
+            $0.bitsPerSecond < $1.bitsPerSecond
+        }
         let hz = profile?.frameRateHz ?? 20
         let period = Duration.nanoseconds(Int64(1e9 / hz))
         let timeout = min(period * 3, .milliseconds(100))
         return NDITrackerConfiguration(
             session: NDISessionConfiguration(serialLine: true, commBaud: rate, tools: tools, trackingTimeout: timeout),
-            pollInterval: period)
+            pollInterval: period
+        )
     }
 }
 
@@ -156,7 +161,10 @@ public final class NDITrackerDriver: Sendable {
         bufferSize: Int = 256,
         connect: @escaping @Sendable () throws -> any ByteStream
     ) -> (NDITrackerDriver, AsyncStream<TrackerEvent>) {
-        let (stream, continuation) = AsyncStream.makeStream(of: TrackerEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: TrackerEvent.self,
+            bufferingPolicy: .bufferingNewest(bufferSize)
+        )
         let driver = NDITrackerDriver(configuration: configuration, clock: clock, connect: connect) { event in
             continuation.yield(event)
             if event == .state(.stopped) { continuation.finish() }
@@ -269,7 +277,8 @@ public final class NDITrackerDriver: Sendable {
         var sentAt = self.clock.nowNanoseconds()
         var receivedAt = sentAt
         var stopDelivered = false
-        var seenMalformed = 0, seenErrors = 0
+        var seenMalformed = 0
+        var seenErrors = 0
         self.emit(.state(.settingUp))
         var actions = session.step(.start)
         do {
@@ -309,8 +318,12 @@ public final class NDITrackerDriver: Sendable {
                         self.emit(.state(.tracking))
                     case .tracking(let reply):
                         let frame = NDIFrameMapper.frame(
-                            from: reply, bindings: bindings, toolOrder: toolOrder, hostReceiveNanoseconds: receivedAt,
-                            fallbackFrameNumber: lastFrameNumber ?? 0)
+                            from: reply,
+                            bindings: bindings,
+                            toolOrder: toolOrder,
+                            hostReceiveNanoseconds: receivedAt,
+                            fallbackFrameNumber: lastFrameNumber ?? 0
+                        )
                         if frame.deviceFrameNumber == lastFrameNumber {
                             self.stats.withLock { $0.repeatedFrames += 1 }
                             break
@@ -358,7 +371,9 @@ public final class NDITrackerDriver: Sendable {
                         actions = session.step(.timeout)
                         break
                     }
-                    let slice = Duration.nanoseconds(Int64(min(deadline - now, self.configuration.readSlice.nanoseconds)))
+                    let slice = Duration.nanoseconds(
+                        Int64(min(deadline - now, self.configuration.readSlice.nanoseconds))
+                    )
                     let bytes = try stream.read(maxBytes: 4096, timeout: slice)
                     if !bytes.isEmpty { framer.feed(bytes) }
                 }

@@ -91,8 +91,12 @@ public struct ToolSet: Sendable, Equatable {
         for key in root.keys.sorted() where !["format", "version", "description", "tools"].contains(key) {
             throw fail(key, "unknown field (known: description, format, tools, version)")
         }
-        guard let format = root["format"] as? String else { throw fail("format", "missing (expected \"coilnav-toolset\")") }
-        guard format == "coilnav-toolset" else { throw fail("format", "expected \"coilnav-toolset\", got \"\(format)\"") }
+        guard let format = root["format"] as? String else {
+            throw fail("format", "missing (expected \"coilnav-toolset\")")
+        }
+        guard format == "coilnav-toolset" else {
+            throw fail("format", "expected \"coilnav-toolset\", got \"\(format)\"")
+        }
         guard let version = root["version"] as? NSNumber, version.doubleValue == 1 else {
             throw fail("version", "expected 1 (the only version this CoilNav reads)")
         }
@@ -114,7 +118,9 @@ public struct ToolSet: Sendable, Equatable {
             guard let name = o["name"] as? String, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw fail("\(at).name", "missing or empty (a tool name is required)")
             }
-            if tools.contains(where: { $0.name == name }) { throw fail("\(at).name", "\"\(name)\" is used by an earlier tool") }
+            if tools.contains(where: { $0.name == name }) {
+                throw fail("\(at).name", "\"\(name)\" is used by an earlier tool")
+            }
             var kind = ""
             if let k = o["kind"] {
                 guard let s = k as? String else { throw fail("\(at).kind", "expected a string") }
@@ -128,9 +134,14 @@ public struct ToolSet: Sendable, Equatable {
                 priority = v
             }
             guard let setupObj = o["setup"] as? [String: Any] else {
-                throw fail("\(at).setup", "missing or not an object (expected {\"type\": \"passive\", \"toolDefinition\": …} or {\"type\": \"active\"})")
+                throw fail(
+                    "\(at).setup",
+                    "missing or not an object (expected {\"type\": \"passive\", \"toolDefinition\": …} or {\"type\": \"active\"})"
+                )
             }
-            guard let type = setupObj["type"] as? String else { throw fail("\(at).setup.type", "missing (\"passive\" or \"active\")") }
+            guard let type = setupObj["type"] as? String else {
+                throw fail("\(at).setup.type", "missing (\"passive\" or \"active\")")
+            }
             let setup: TrackerTool.Setup
             switch type {
             case "passive":
@@ -141,13 +152,19 @@ public struct ToolSet: Sendable, Equatable {
                     throw fail("\(at).setup.toolDefinition", "missing (the tool-definition file of a passive tool)")
                 }
                 guard let resolved = Self.resolve(rel, from: base) else {
-                    throw fail("\(at).setup.toolDefinition", "file \"\(rel)\" not found next to the tool set or in any parent folder")
+                    throw fail(
+                        "\(at).setup.toolDefinition",
+                        "file \"\(rel)\" not found next to the tool set or in any parent folder"
+                    )
                 }
                 guard let bytes = FileManager.default.contents(atPath: resolved) else {
                     throw fail("\(at).setup.toolDefinition", "cannot read \(resolved)")
                 }
                 guard !bytes.isEmpty, bytes.count <= 1024 else {
-                    throw fail("\(at).setup.toolDefinition", "\(resolved) has \(bytes.count) bytes; a tool definition has 1…1024")
+                    throw fail(
+                        "\(at).setup.toolDefinition",
+                        "\(resolved) has \(bytes.count) bytes; a tool definition has 1…1024"
+                    )
                 }
                 setup = .passive(path: resolved, rom: [UInt8](bytes))
             case "active":

@@ -20,7 +20,8 @@ public enum TrackJSONL {
         var s = "{\"frame\":\(frame),\"tool\":\(self.quoted(sample.name)),\"status\":\"\(sample.status.rawValue)\""
         if sample.status.hasPose, let pose = sample.toolToTracker {
             let q = Quaternion(rotationMatrix: pose.rotation).normalized.canonical
-            s += ",\"q\":[\(self.number(q.q0, 1e7)),\(self.number(q.qx, 1e7)),\(self.number(q.qy, 1e7)),\(self.number(q.qz, 1e7))]"
+            s +=
+                ",\"q\":[\(self.number(q.q0, 1e7)),\(self.number(q.qx, 1e7)),\(self.number(q.qy, 1e7)),\(self.number(q.qz, 1e7))]"
             let t = pose.translation
             s += ",\"t\":[\(self.number(t.x, 1e4)),\(self.number(t.y, 1e4)),\(self.number(t.z, 1e4))]"
             if let r = sample.rmsErrorMM { s += ",\"rmsMM\":\(self.number(r, 1e6))" }

@@ -13,9 +13,18 @@ import TrackerTransport
     static func config(_ tools: [TrackerTool], tracking: Duration = .seconds(5)) -> NDITrackerConfiguration {
         NDITrackerConfiguration(
             session: NDISessionConfiguration(
-                serialLine: true, commBaud: .b115200, tools: tools, initTimeout: .seconds(5), resetTimeout: .seconds(5),
-                setupTimeout: .seconds(5), trackingTimeout: tracking, settleDelay: .zero),
-            pollInterval: .zero, breakDuration: .zero)
+                serialLine: true,
+                commBaud: .b115200,
+                tools: tools,
+                initTimeout: .seconds(5),
+                resetTimeout: .seconds(5),
+                setupTimeout: .seconds(5),
+                trackingTimeout: tracking,
+                settleDelay: .zero
+            ),
+            pollInterval: .zero,
+            breakDuration: .zero
+        )
     }
 
     /// Makes a fresh pipe pair per connection, with a responder on the tracker end.
@@ -63,7 +72,11 @@ import TrackerTransport
         #expect(log.warnings.contains("tool coil has never been seen: check its tool definition file"))
         let commands = try #require(factory.current).tracker.commands
         #expect(
-            Array(commands.prefix(6)) == ["INIT:E3A5", "COMM:500000048", "PHSR:01E03E", wire("PHF:0A"), "PHRQ:*********1****A4C1", wire("PVWR:02" + "0000" + Tools.rom.prefix(64).map { String(format: "%02X", $0) }.joined())])
+            Array(commands.prefix(6)) == [
+                "INIT:E3A5", "COMM:500000048", "PHSR:01E03E", wire("PHF:0A"), "PHRQ:*********1****A4C1",
+                wire("PVWR:02" + "0000" + Tools.rom.prefix(64).map { String(format: "%02X", $0) }.joined()),
+            ]
+        )
         #expect(Array(commands.suffix(2)) == ["TSTOP:2C14", "COMM:000000084"])
         // Every BX got a frame (none repeated, none lost); only the last may still be in flight.
         #expect(commands.filter { $0 == "BX:080100EC" }.count == frames.count)
@@ -80,7 +93,11 @@ import TrackerTransport
         }
         defer { factory.stopAll() }
         let log = EventLog()
-        let driver = NDITrackerDriver(configuration: Self.config([Tools.probe]), connect: { try factory.connect() }, onEvent: log.append)
+        let driver = NDITrackerDriver(
+            configuration: Self.config([Tools.probe]),
+            connect: { try factory.connect() },
+            onEvent: log.append
+        )
         driver.start()
         #expect(log.wait { $0.frames.count >= 5 })
         driver.stop()
@@ -96,7 +113,12 @@ import TrackerTransport
         defer { factory.stopAll() }
         let log = EventLog(clock: clock)
         let cfg = Self.config([Tools.probe], tracking: .milliseconds(100))
-        let driver = NDITrackerDriver(configuration: cfg, clock: clock, connect: { try factory.connect() }, onEvent: log.append)
+        let driver = NDITrackerDriver(
+            configuration: cfg,
+            clock: clock,
+            connect: { try factory.connect() },
+            onEvent: log.append
+        )
         driver.start()
         defer { driver.stop() }
         #expect(log.wait { $0.frames.count >= 3 })
@@ -130,7 +152,11 @@ import TrackerTransport
         let factory = PipeFactory { ScriptedTracker(activeHandles: [1]) }
         defer { factory.stopAll() }
         let log = EventLog()
-        let driver = NDITrackerDriver(configuration: Self.config([Tools.probe]), connect: { try factory.connect() }, onEvent: log.append)
+        let driver = NDITrackerDriver(
+            configuration: Self.config([Tools.probe]),
+            connect: { try factory.connect() },
+            onEvent: log.append
+        )
         driver.start()
         defer { driver.stop() }
         #expect(log.wait { $0.frames.count >= 3 })
@@ -162,7 +188,11 @@ import TrackerTransport
         driver.start()
         #expect(log.wait { $0.frames.count >= 1 })
         driver.stop()
-        #expect(Array(try #require(factory.current).tracker.commands.prefix(3)) == ["INIT:E3A5", "INIT:E3A5", "COMM:500000048"])
+        #expect(
+            Array(try #require(factory.current).tracker.commands.prefix(3)) == [
+                "INIT:E3A5", "INIT:E3A5", "COMM:500000048",
+            ]
+        )
         #expect(!log.states.contains { if case .disconnected = $0 { true } else { false } })
     }
 
@@ -173,7 +203,11 @@ import TrackerTransport
         defer { responder.stop() }
         let log = EventLog()
         let path = pty.slavePath
-        let driver = NDITrackerDriver(configuration: Self.config([Tools.probe]), connect: { try SerialStream(path: path) }, onEvent: log.append)
+        let driver = NDITrackerDriver(
+            configuration: Self.config([Tools.probe]),
+            connect: { try SerialStream(path: path) },
+            onEvent: log.append
+        )
         driver.start()
         #expect(log.wait { $0.frames.count >= 3 })
         #expect(driver.stop())
@@ -190,14 +224,19 @@ import TrackerTransport
         let tracker = ScriptedTracker(activeHandles: [1])
         let holder = Protected<Responder?>(nil)
         let acceptor = Thread {
-            if let s = try? listener.accept(timeout: .seconds(30)) { holder.withLock { $0 = Responder(tracker: tracker, stream: s) } }
+            if let s = try? listener.accept(timeout: .seconds(30)) {
+                holder.withLock { $0 = Responder(tracker: tracker, stream: s) }
+            }
         }
         acceptor.start()
         defer { holder.value?.stop() }
         let log = EventLog()
         let port = listener.port
         let driver = NDITrackerDriver(
-            configuration: Self.config([Tools.probe]), connect: { try TCPStream.connect(host: "127.0.0.1", port: port) }, onEvent: log.append)
+            configuration: Self.config([Tools.probe]),
+            connect: { try TCPStream.connect(host: "127.0.0.1", port: port) },
+            onEvent: log.append
+        )
         driver.start()
         #expect(log.wait { $0.frames.count >= 3 })
         #expect(driver.stop())
@@ -223,7 +262,10 @@ import TrackerTransport
         let log = EventLog()
         let port = listener.port
         let driver = NDITrackerDriver(
-            configuration: Self.config([Tools.probe]), connect: { try TCPStream.connect(host: "127.0.0.1", port: port) }, onEvent: log.append)
+            configuration: Self.config([Tools.probe]),
+            connect: { try TCPStream.connect(host: "127.0.0.1", port: port) },
+            onEvent: log.append
+        )
         driver.start()
         defer { driver.stop() }
         #expect(log.wait { $0.frames.count >= 3 })
@@ -241,7 +283,10 @@ import TrackerTransport
     @Test func theAsyncStreamDeliversFramesAndFinishesAfterStop() async throws {
         let factory = PipeFactory { ScriptedTracker(activeHandles: [1]) }
         defer { factory.stopAll() }
-        let (driver, events) = NDITrackerDriver.makeStream(configuration: Self.config([Tools.probe]), connect: { try factory.connect() })
+        let (driver, events) = NDITrackerDriver.makeStream(
+            configuration: Self.config([Tools.probe]),
+            connect: { try factory.connect() }
+        )
         driver.start()
         var frames: [UInt32] = []
         for await e in events {

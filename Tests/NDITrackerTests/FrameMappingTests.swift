@@ -8,7 +8,11 @@ import TrackerTransport
 @testable import NDITracker
 
 @Suite struct FrameMappingTests {
-    static let pose = NDITransform(rotation: Quaternion(q0: 0.5, qx: 0.5, qy: 0.5, qz: 0.5), translation: Vector3(12.5, -34.25, -1500), rmsError: 0.125)
+    static let pose = NDITransform(
+        rotation: Quaternion(q0: 0.5, qx: 0.5, qy: 0.5, qz: 0.5),
+        translation: Vector3(12.5, -34.25, -1500),
+        rmsError: 0.125
+    )
 
     /// A BX reply built by the codec, cut by the framer and parsed: the driver's own path.
     func roundTrip(_ reply: NDITrackingReply, tx: Bool = false) throws -> NDITrackingReply {
@@ -27,26 +31,61 @@ import TrackerTransport
         let reply = try self.roundTrip(
             NDITrackingReply(
                 handles: [
-                    .valid(handle: 1, transform: Self.pose, portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: 1234),
-                    .valid(handle: 2, transform: Self.pose, portStatus: NDIPortStatus(rawValue: 0xB1), frameNumber: 1234),
-                    .valid(handle: 3, transform: Self.pose, portStatus: NDIPortStatus(rawValue: 0x71), frameNumber: 1234),
+                    .valid(
+                        handle: 1,
+                        transform: Self.pose,
+                        portStatus: NDIPortStatus(rawValue: 0x31),
+                        frameNumber: 1234
+                    ),
+                    .valid(
+                        handle: 2,
+                        transform: Self.pose,
+                        portStatus: NDIPortStatus(rawValue: 0xB1),
+                        frameNumber: 1234
+                    ),
+                    .valid(
+                        handle: 3,
+                        transform: Self.pose,
+                        portStatus: NDIPortStatus(rawValue: 0x71),
+                        frameNumber: 1234
+                    ),
                     .missing(handle: 4, portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: 1234),
                     NDIHandleReport(handle: 5, status: .disabled),
-                    .valid(handle: 9, transform: Self.pose, portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: 1234),
-                ], systemStatus: NDISystemStatus(rawValue: 0x0002)))
+                    .valid(
+                        handle: 9,
+                        transform: Self.pose,
+                        portStatus: NDIPortStatus(rawValue: 0x31),
+                        frameNumber: 1234
+                    ),
+                ],
+                systemStatus: NDISystemStatus(rawValue: 0x0002)
+            )
+        )
         let bindings = [
-            NDIHandleBinding(handle: 1, toolName: "coil", passive: true), NDIHandleBinding(handle: 2, toolName: "head", passive: true),
-            NDIHandleBinding(handle: 3, toolName: "pointer", passive: true), NDIHandleBinding(handle: 4, toolName: "phantom", passive: true),
-            NDIHandleBinding(handle: 5, toolName: "probe", passive: false), NDIHandleBinding(handle: 6, toolName: "gone", passive: false),
+            NDIHandleBinding(handle: 1, toolName: "coil", passive: true),
+            NDIHandleBinding(handle: 2, toolName: "head", passive: true),
+            NDIHandleBinding(handle: 3, toolName: "pointer", passive: true),
+            NDIHandleBinding(handle: 4, toolName: "phantom", passive: true),
+            NDIHandleBinding(handle: 5, toolName: "probe", passive: false),
+            NDIHandleBinding(handle: 6, toolName: "gone", passive: false),
         ]
         let f = NDIFrameMapper.frame(
-            from: reply, bindings: bindings, toolOrder: ["head", "coil", "pointer", "phantom", "probe", "gone", "never-loaded"],
-            hostReceiveNanoseconds: 42)
+            from: reply,
+            bindings: bindings,
+            toolOrder: ["head", "coil", "pointer", "phantom", "probe", "gone", "never-loaded"],
+            hostReceiveNanoseconds: 42
+        )
         #expect(f.deviceFrameNumber == 1234)
         #expect(f.hostReceiveNanoseconds == 42)
         #expect(f.systemStatus == 0x0002)
-        #expect(f.tools.map(\.name) == ["head", "coil", "pointer", "phantom", "probe", "gone", "never-loaded", "port-0x09"])
-        #expect(f.tools.map(\.status) == [.partlyOutOfVolume, .ok, .partlyOutOfVolume, .missing, .disabled, .disabled, .disabled, .ok])
+        #expect(
+            f.tools.map(\.name) == ["head", "coil", "pointer", "phantom", "probe", "gone", "never-loaded", "port-0x09"]
+        )
+        #expect(
+            f.tools.map(\.status) == [
+                .partlyOutOfVolume, .ok, .partlyOutOfVolume, .missing, .disabled, .disabled, .disabled, .ok,
+            ]
+        )
         #expect(f.tools.map(\.handle) == [2, 1, 3, 4, 5, 6, 0, 9])
         #expect(f.tools.map(\.portStatus) == [0xB1, 0x31, 0x71, 0x31, 0, 0, 0, 0x31])
         #expect(f.tools.map { $0.toolToTracker != nil } == [true, true, true, false, false, false, false, true])
@@ -62,8 +101,12 @@ import TrackerTransport
     @Test func txUnoccupiedIsDisabledAndFrameNumberFallsBack() throws {
         let reply = NDITrackingReply(handles: [NDIHandleReport(handle: 1, status: .unoccupied)])
         let f = NDIFrameMapper.frame(
-            from: try self.roundTrip(reply, tx: true), bindings: [NDIHandleBinding(handle: 1, toolName: "probe", passive: false)],
-            toolOrder: ["probe"], hostReceiveNanoseconds: 7, fallbackFrameNumber: 99)
+            from: try self.roundTrip(reply, tx: true),
+            bindings: [NDIHandleBinding(handle: 1, toolName: "probe", passive: false)],
+            toolOrder: ["probe"],
+            hostReceiveNanoseconds: 7,
+            fallbackFrameNumber: 99
+        )
         #expect(f.tools == [ToolSample(name: "probe", handle: 1, status: .disabled)])
         #expect(f.deviceFrameNumber == 99)
     }
@@ -73,11 +116,13 @@ import TrackerTransport
         func frame(_ t: UInt64, coil: ToolStatus, head: ToolStatus) -> TrackerFrame {
             let pose = RigidTransform.identity
             return TrackerFrame(
-                deviceFrameNumber: UInt32(t), hostReceiveNanoseconds: t * 1_000_000_000,
+                deviceFrameNumber: UInt32(t),
+                hostReceiveNanoseconds: t * 1_000_000_000,
                 tools: [
                     ToolSample(name: "coil", handle: 1, status: coil, toolToTracker: coil.hasPose ? pose : nil),
                     ToolSample(name: "head", handle: 2, status: head, toolToTracker: head.hasPose ? pose : nil),
-                ])
+                ]
+            )
         }
         // Nothing seen at all: no warning (the camera may be covered).
         #expect(m.observe(frame(0, coil: .missing, head: .missing)) == [])
@@ -94,28 +139,47 @@ import TrackerTransport
 
     @Test func backoffDoublesUpToTheCap() {
         let c = NDITrackerConfiguration(session: NDISessionConfiguration(serialLine: true, tools: []))
-        #expect((1...9).map { c.backoff(attempt: $0) } == [
-            .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600), .milliseconds(3200),
-            .seconds(5), .seconds(5), .seconds(5),
-        ])
+        #expect(
+            (1...9).map { c.backoff(attempt: $0) } == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600),
+                .milliseconds(3200),
+                .seconds(5), .seconds(5), .seconds(5),
+            ]
+        )
     }
 
     @Test func configurationForURLsUsesProfilesAndTheURLCap() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let profiles = try DeviceProfiles.load(directory: root.appendingPathComponent("Devices").path)
         let usb = NDITrackerConfiguration.forURL(try TrackerURL(parsing: "ndi-usb://"), profiles: profiles, tools: [])
         #expect(usb.session.commBaud == .b1228739)
         #expect(usb.pollInterval == .milliseconds(50))
         #expect(usb.session.trackingTimeout == .milliseconds(100))
-        let serial = NDITrackerConfiguration.forURL(try TrackerURL(parsing: "ndi-serial:///dev/ttyUSB0?baud=60000"), profiles: profiles, tools: [])
+        let serial = NDITrackerConfiguration.forURL(
+            try TrackerURL(parsing: "ndi-serial:///dev/ttyUSB0?baud=60000"),
+            profiles: profiles,
+            tools: []
+        )
         #expect(serial.session.commBaud == .b57600)
-        #expect(NDITrackerConfiguration.forURL(try TrackerURL(parsing: "ndi-serial:///dev/ttyUSB0"), profiles: profiles, tools: []).session.commBaud == .b115200)
-        let tcp = NDITrackerConfiguration.forURL(try TrackerURL(parsing: "ndi-tcp://127.0.0.1:8765"), profiles: profiles, tools: [])
+        #expect(
+            NDITrackerConfiguration.forURL(
+                try TrackerURL(parsing: "ndi-serial:///dev/ttyUSB0"),
+                profiles: profiles,
+                tools: []
+            ).session.commBaud == .b115200
+        )
+        let tcp = NDITrackerConfiguration.forURL(
+            try TrackerURL(parsing: "ndi-tcp://127.0.0.1:8765"),
+            profiles: profiles,
+            tools: []
+        )
         #expect(tcp.session.trackingTimeout == .nanoseconds(3 * 16_666_666))  // three periods at 60 Hz
     }
 
     @Test func loadsTheMockToolSet() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let set = try ToolSet.load(path: root.appendingPathComponent("Calibration/tools/toolset-mock.json").path)
         #expect(set.tools.map(\.name) == ["head", "coil", "pointer", "phantom"])
         #expect(set.tools.map(\.priority) == [.dynamic, .dynamic, .dynamic, .staticTool])
@@ -133,11 +197,26 @@ import TrackerTransport
         (#"{"format": "x", "version": 1, "tools": []}"#, "format"),
         (#"{"format": "coilnav-toolset", "version": 2, "tools": []}"#, "version"),
         (#"{"format": "coilnav-toolset", "version": 1, "tools": []}"#, "tools"),
-        (#"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "passive", "toolDefinition": "nope.rom"}}]}"#, "tools[0].setup.toolDefinition"),
-        (#"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "active"}, "priority": "X"}]}"#, "tools[0].priority"),
-        (#"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "active"}}, {"name": "a", "setup": {"type": "active"}}]}"#, "tools[1].name"),
-        (#"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "wired"}}]}"#, "tools[0].setup.type"),
-        (#"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "colour": 1, "setup": {"type": "active"}}]}"#, "tools[0].colour"),
+        (
+            #"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "passive", "toolDefinition": "nope.rom"}}]}"#,
+            "tools[0].setup.toolDefinition"
+        ),
+        (
+            #"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "active"}, "priority": "X"}]}"#,
+            "tools[0].priority"
+        ),
+        (
+            #"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "active"}}, {"name": "a", "setup": {"type": "active"}}]}"#,
+            "tools[1].name"
+        ),
+        (
+            #"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "setup": {"type": "wired"}}]}"#,
+            "tools[0].setup.type"
+        ),
+        (
+            #"{"format": "coilnav-toolset", "version": 1, "tools": [{"name": "a", "colour": 1, "setup": {"type": "active"}}]}"#,
+            "tools[0].colour"
+        ),
     ])
     func malformedToolSetsNameTheField(_ json: String, _ field: String) {
         do {

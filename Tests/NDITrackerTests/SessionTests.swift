@@ -27,12 +27,19 @@ func drive(_ config: NDISessionConfiguration, _ script: [Scripted]) -> (transcri
             switch a {
             case .send(let c):
                 last = c
-                out.append("> " + String(decoding: (try? c.encoded()) ?? [], as: UTF8.self).replacingOccurrences(of: "\r", with: ""))
+                out.append(
+                    "> "
+                        + String(decoding: (try? c.encoded()) ?? [], as: UTF8.self).replacingOccurrences(
+                            of: "\r",
+                            with: ""
+                        )
+                )
             case .setHostLine(let b): out.append("line \(b)")
             case .purge: out.append("purge")
             case .sendBreak: out.append("break")
             case .pause(let d): out.append("pause \(d)")
-            case .trackingStarted(let b): out.append("tracking " + b.map { "\(hex2($0.handle))=\($0.toolName)" }.joined(separator: ","))
+            case .trackingStarted(let b):
+                out.append("tracking " + b.map { "\(hex2($0.handle))=\($0.toolName)" }.joined(separator: ","))
             case .tracking(let t): out.append("frame \(t.handles.first?.frameNumber ?? 0)")
             case .warning(let w): out.append("warning: \(w)")
             case .failed(let f):
@@ -59,7 +66,9 @@ func drive(_ config: NDISessionConfiguration, _ script: [Scripted]) -> (transcri
 }
 
 func handles(_ hs: [UInt8]) -> NDIReply {
-    .portHandles(NDIPortHandleList(entries: hs.map { NDIPortHandleEntry(handle: $0, status: NDIPortStatus(rawValue: 0x01)) }))
+    .portHandles(
+        NDIPortHandleList(entries: hs.map { NDIPortHandleEntry(handle: $0, status: NDIPortStatus(rawValue: 0x01)) })
+    )
 }
 
 func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
@@ -68,9 +77,17 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
             handles: hs.map {
                 .valid(
                     handle: $0,
-                    transform: NDITransform(rotation: Quaternion(q0: 1, qx: 0, qy: 0, qz: 0), translation: Vector3(1, 2, 3), rmsError: 0.25),
-                    portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: frame)
-            }))
+                    transform: NDITransform(
+                        rotation: Quaternion(q0: 1, qx: 0, qy: 0, qz: 0),
+                        translation: Vector3(1, 2, 3),
+                        rmsError: 0.25
+                    ),
+                    portStatus: NDIPortStatus(rawValue: 0x31),
+                    frameNumber: frame
+                )
+            }
+        )
+    )
 }
 
 @Suite struct SessionTests {
@@ -114,14 +131,18 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
         // to 9600 and the host line back to 9600.
         var session = drive(config, script).session
         var s: [String] = []
-        for a in session.step(.stop) { if case .send(let c) = a { s.append(String(decoding: try! c.encoded(), as: UTF8.self)) } }
+        for a in session.step(.stop) {
+            if case .send(let c) = a { s.append(String(decoding: try! c.encoded(), as: UTF8.self)) }
+        }
         #expect(s == ["TSTOP:2C14\r"])
         var rest: [NDISessionAction] = []
         for f in NDIReplyFramer.frames(in: try! NDIReply.okay.encoded(for: .tstop)) { rest += session.step(.reply(f)) }
         #expect(rest == [.send(.comm(baud: .b9600))])
         #expect(try! NDICommand.comm(baud: .b9600).encoded() == Array("COMM:000000084\r".utf8))
         rest = []
-        for f in NDIReplyFramer.frames(in: try! NDIReply.okay.encoded(for: .initialize)) { rest += session.step(.reply(f)) }
+        for f in NDIReplyFramer.frames(in: try! NDIReply.okay.encoded(for: .initialize)) {
+            rest += session.step(.reply(f))
+        }
         #expect(rest == [.pause(.milliseconds(100)), .setHostLine(baud: 9600), .finished])
         #expect(session.awaitedTimeout == nil)
     }
@@ -131,7 +152,8 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
         let rom = (0..<1024).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         let tool = TrackerTool(name: "t", setup: .passive(path: "t.rom", rom: rom))
         let config = NDISessionConfiguration(serialLine: false, tools: [tool])
-        let script: [Scripted] = [.reply(.okay), .reply(handles([])), .reply(.portHandle(0x01))] + Array(repeating: .reply(.okay), count: 16)
+        let script: [Scripted] =
+            [.reply(.okay), .reply(handles([])), .reply(.portHandle(0x01))] + Array(repeating: .reply(.okay), count: 16)
         let (t, _) = drive(config, script)
         let pv = t.filter { $0.hasPrefix("> PVWR") }
         #expect(pv == pvwrLines(handle: "01", rom: rom).map { "> " + $0 })
@@ -143,14 +165,18 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
         let config = NDISessionConfiguration(serialLine: false, commBaud: .b921600, tools: [Tools.head])
         let script: [Scripted] =
             [.reply(.okay), .reply(handles([])), .reply(.portHandle(0x01))] + Array(repeating: .reply(.okay), count: 16)
-            + [.reply(handles([0x01])), .reply(.okay), .reply(handles([])), .reply(handles([0x01])), .reply(.okay), .reply(.okay)]
+            + [
+                .reply(handles([0x01])), .reply(.okay), .reply(handles([])), .reply(handles([0x01])), .reply(.okay),
+                .reply(.okay),
+            ]
             + [.reply(bx(frame: 1)), .stop, .reply(.okay)]
         var (t, _) = drive(config, Array(script.prefix(script.count - 2)))
         let expected =
             ["> INIT:E3A5", "pause 0.1 seconds", "> PHSR:01E03E", "> PHRQ:*********1****A4C1"]
             + pvwrLines(handle: "01", rom: [0xAB]).map { "> " + $0 }
             + [
-                "> PHSR:02E17E", "> PINIT:0131EA", "> PHSR:02E17E", "> PHSR:0321BF", "> " + wire("PENA:01S"), "> TSTART:5423",
+                "> PHSR:02E17E", "> PINIT:0131EA", "> PHSR:02E17E", "> PHSR:0321BF", "> " + wire("PENA:01S"),
+                "> TSTART:5423",
                 "tracking 01=head", "> BX:080100EC", "frame 1", "> BX:080100EC",
             ]
         #expect(t == expected)
@@ -165,14 +191,22 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
 
     @Test func serialBreakThenRESETThenINITAgain() {
         let config = NDISessionConfiguration(serialLine: true, commBaud: .b9600, tools: [])
-        let (t, _) = drive(config, [.timeout, .reply(.reset), .reply(.okay), .reply(handles([])), .reply(handles([])), .reply(handles([]))])
+        let (t, _) = drive(
+            config,
+            [.timeout, .reply(.reset), .reply(.okay), .reply(handles([])), .reply(handles([])), .reply(handles([]))]
+        )
         #expect(
             t == [
-                "line 9600", "purge", "> INIT:E3A5", "purge", "break", "pause 0.1 seconds", "> INIT:E3A5", "pause 0.1 seconds",
+                "line 9600", "purge", "> INIT:E3A5", "purge", "break", "pause 0.1 seconds", "> INIT:E3A5",
+                "pause 0.1 seconds",
                 "> PHSR:01E03E", "> PHSR:02E17E", "> PHSR:0321BF", "> TSTART:5423",
-            ])
+            ]
+        )
         // A second INIT failure ends the attempt; on TCP the first one does.
-        #expect(drive(config, [.timeout, .reply(.reset), .timeout]).transcript.last?.hasPrefix("failed: no reply to INIT") == true)
+        #expect(
+            drive(config, [.timeout, .reply(.reset), .timeout]).transcript.last?.hasPrefix("failed: no reply to INIT")
+                == true
+        )
         #expect(drive(config, [.timeout, .timeout]).transcript.last?.hasPrefix("failed: no RESET") == true)
         let tcp = NDISessionConfiguration(serialLine: false, tools: [])
         #expect(drive(tcp, [.timeout]).transcript == ["> INIT:E3A5", "failed: no reply to INIT within 1.0 seconds"])
@@ -190,7 +224,8 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
                 .reply(handles([0x02, 0x05])), .reply(.okay), .reply(.error(.pinitFailed)),  // round 2
                 .reply(handles([0x05])),  // only the failed one is left
                 .reply(handles([0x01, 0x02])), .reply(.okay), .reply(.okay), .reply(.okay),
-            ])
+            ]
+        )
         #expect(
             t == [
                 "> INIT:E3A5", "pause 0.1 seconds", "> PHSR:01E03E",
@@ -200,7 +235,8 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
                 "> PHSR:02E17E",
                 "> PHSR:0321BF", "> PENA:01D6D3B", "> " + wire("PENA:02D"), "> TSTART:5423",
                 "tracking 01=probe,02=port-0x02", "> BX:080100EC",
-            ])
+            ]
+        )
         #expect(session.handleBindings.map(\.passive) == [false, false])
     }
 
@@ -212,29 +248,50 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
                 "line 9600", "purge", "> INIT:E3A5", "pause 0.1 seconds", "> " + wire("COMM:70000"),
                 "warning: COMM to 1228739 baud refused with ERROR06 (new comm parameters failed); trying 115200",
                 "> COMM:500000048", "pause 0.1 seconds", "line 115200", "> PHSR:01E03E",
-            ])
-        let (t2, _) = drive(config, [.reply(.okay), .reply(.error(.newCommParametersFailed)), .reply(.error(.newCommParametersFailed))])
-        #expect(t2.suffix(2) == ["warning: COMM to 115200 baud refused with ERROR06 (new comm parameters failed); staying at 9600", "> PHSR:01E03E"])
+            ]
+        )
+        let (t2, _) = drive(
+            config,
+            [.reply(.okay), .reply(.error(.newCommParametersFailed)), .reply(.error(.newCommParametersFailed))]
+        )
+        #expect(
+            t2.suffix(2) == [
+                "warning: COMM to 115200 baud refused with ERROR06 (new comm parameters failed); staying at 9600",
+                "> PHSR:01E03E",
+            ]
+        )
     }
 
-    static let toTracking: [Scripted] = [.reply(.okay), .reply(handles([])), .reply(handles([])), .reply(handles([0x01])), .reply(.okay), .reply(.okay)]
+    static let toTracking: [Scripted] = [
+        .reply(.okay), .reply(handles([])), .reply(handles([])), .reply(handles([0x01])), .reply(.okay), .reply(.okay),
+    ]
 
     @Test func whileTrackingAMalformedReplyIsSkippedAndTrackingGoesOn() {
         let config = NDISessionConfiguration(serialLine: false, tools: [Tools.probe])
         var corrupt = try! bx(frame: 2).encoded(for: .bx(.transformsAllVolumes))
         corrupt[corrupt.count - 2] ^= 0x01
-        let (t, session) = drive(config, Self.toTracking + [.reply(bx(frame: 1)), .bytes(corrupt), .reply(bx(frame: 3))])
-        #expect(t.suffix(6).map { $0.hasPrefix("warning: skipped a malformed reply") ? "warning" : $0 } == [
-            "frame 1", "> BX:080100EC", "warning", "> BX:080100EC", "frame 3", "> BX:080100EC",
-        ])
+        let (t, session) = drive(
+            config,
+            Self.toTracking + [.reply(bx(frame: 1)), .bytes(corrupt), .reply(bx(frame: 3))]
+        )
+        #expect(
+            t.suffix(6).map { $0.hasPrefix("warning: skipped a malformed reply") ? "warning" : $0 } == [
+                "frame 1", "> BX:080100EC", "warning", "> BX:080100EC", "frame 3", "> BX:080100EC",
+            ]
+        )
         #expect(session.malformedReplies == 1)
         #expect(session.isTracking)
     }
 
     @Test func whileTrackingATimeoutAResetOrThreeErrorsFail() {
         let config = NDISessionConfiguration(serialLine: false, tools: [Tools.probe])
-        #expect(drive(config, Self.toTracking + [.timeout]).transcript.last == "failed: no reply to BX within 0.1 seconds")
-        #expect(drive(config, Self.toTracking + [.reply(.reset)]).transcript.last == "failed: the tracker reset itself (unsolicited RESET)")
+        #expect(
+            drive(config, Self.toTracking + [.timeout]).transcript.last == "failed: no reply to BX within 0.1 seconds"
+        )
+        #expect(
+            drive(config, Self.toTracking + [.reply(.reset)]).transcript.last
+                == "failed: the tracker reset itself (unsolicited RESET)"
+        )
         let e = Scripted.reply(.error(.invalidInCurrentMode))
         let (t, s) = drive(config, Self.toTracking + [e, e, e])
         #expect(t.last == "failed: BX refused three times in a row: ERROR0C (command invalid in the current mode)")
@@ -246,7 +303,8 @@ func bx(frame: UInt32, _ hs: [UInt8] = [1]) -> NDIReply {
         let config = NDISessionConfiguration(serialLine: false, tools: [Tools.coil])
         #expect(
             drive(config, [.reply(.okay), .reply(handles([])), .reply(.error(.allHandlesAllocated))]).transcript.last
-                == "failed: PHRQ was refused: ERROR2D (\(NDIErrorCode.allHandlesAllocated.meaning!))")
+                == "failed: PHRQ was refused: ERROR2D (\(NDIErrorCode.allHandlesAllocated.meaning!))"
+        )
         // A reply that cannot answer the command is resent three times, then fails.
         let (bad, _) = drive(config, Array(repeating: .reply(.okay), count: 5))
         #expect(bad.filter { $0 == "> PHSR:01E03E" }.count == 4)

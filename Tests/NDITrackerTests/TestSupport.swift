@@ -54,7 +54,11 @@ final class EventLog: @unchecked Sendable {
 /// frame whose number increases by one per reply. Handle 1 is seen (a fixed pose), others
 /// missing, unless `visible` says otherwise. Not a mock tracker: no scenarios, no motion.
 final class ScriptedTracker: @unchecked Sendable {
-    struct Port { var initialized = false; var enabled = false; var active = false }
+    struct Port {
+        var initialized = false
+        var enabled = false
+        var active = false
+    }
     private let lock = NSLock()
     private var ports: [UInt8: Port] = [:]
     private var stale: [UInt8]
@@ -104,10 +108,17 @@ final class ScriptedTracker: @unchecked Sendable {
                 switch f {
                 case .toBeFreed: handles = self.stale
                 case .notInitialized: handles = self.ports.keys.sorted().filter { !self.ports[$0]!.initialized }
-                case .notEnabled: handles = self.ports.keys.sorted().filter { self.ports[$0]!.initialized && !self.ports[$0]!.enabled }
+                case .notEnabled:
+                    handles = self.ports.keys.sorted().filter {
+                        self.ports[$0]!.initialized && !self.ports[$0]!.enabled
+                    }
                 default: handles = self.ports.keys.sorted()
                 }
-                reply = .portHandles(NDIPortHandleList(entries: handles.map { NDIPortHandleEntry(handle: $0, status: NDIPortStatus(rawValue: 0x01)) }))
+                reply = .portHandles(
+                    NDIPortHandleList(
+                        entries: handles.map { NDIPortHandleEntry(handle: $0, status: NDIPortStatus(rawValue: 0x01)) }
+                    )
+                )
             case .phf(let h):
                 self.stale.removeAll { $0 == h }
                 reply = .okay
@@ -129,8 +140,14 @@ final class ScriptedTracker: @unchecked Sendable {
                     if self.visible.contains(h) {
                         return .valid(
                             handle: h,
-                            transform: NDITransform(rotation: Quaternion(q0: 0.5, qx: 0.5, qy: 0.5, qz: 0.5), translation: Vector3(12.5, -34.25, -1500), rmsError: 0.125),
-                            portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: n)
+                            transform: NDITransform(
+                                rotation: Quaternion(q0: 0.5, qx: 0.5, qy: 0.5, qz: 0.5),
+                                translation: Vector3(12.5, -34.25, -1500),
+                                rmsError: 0.125
+                            ),
+                            portStatus: NDIPortStatus(rawValue: 0x31),
+                            frameNumber: n
+                        )
                     }
                     return .missing(handle: h, portStatus: NDIPortStatus(rawValue: 0x31), frameNumber: n)
                 }
@@ -178,7 +195,11 @@ final class Responder: @unchecked Sendable {
             while let r = framer.next() {
                 let wire: String
                 switch r {
-                case .success(let rc): wire = String(decoding: (try? rc.command.encoded(form: rc.form == .crc ? .crc : rc.form)) ?? [], as: UTF8.self).replacingOccurrences(of: "\r", with: "")
+                case .success(let rc):
+                    wire = String(
+                        decoding: (try? rc.command.encoded(form: rc.form == .crc ? .crc : rc.form)) ?? [],
+                        as: UTF8.self
+                    ).replacingOccurrences(of: "\r", with: "")
                 case .failure(let e): wire = "<\(e)>"
                 }
                 if let out = self.tracker.answer(r, wire: wire) {
@@ -199,8 +220,18 @@ final class Responder: @unchecked Sendable {
 /// Test tool sets.
 enum Tools {
     static let rom: [UInt8] = (0..<100).map { UInt8($0) }
-    static let coil = TrackerTool(name: "coil", kind: "coil", setup: .passive(path: "coil.rom", rom: rom), priority: .dynamic)
-    static let head = TrackerTool(name: "head", kind: "head-reference", setup: .passive(path: "head.rom", rom: [0xAB]), priority: .staticTool)
+    static let coil = TrackerTool(
+        name: "coil",
+        kind: "coil",
+        setup: .passive(path: "coil.rom", rom: rom),
+        priority: .dynamic
+    )
+    static let head = TrackerTool(
+        name: "head",
+        kind: "head-reference",
+        setup: .passive(path: "head.rom", rom: [0xAB]),
+        priority: .staticTool
+    )
     static let probe = TrackerTool(name: "probe", kind: "pointer", setup: .active, priority: .dynamic)
 }
 
