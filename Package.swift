@@ -42,12 +42,15 @@ let package = Package(
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         // Byte streams to trackers: FTDI over libusb, POSIX serial, TCP, pseudo-terminals and
         // in-memory pipes; USB enumeration; device profiles (`Devices/`). Knows nothing of NDI.
-        .target(name: "TrackerTransport", dependencies: ["CLibUSB"]),
+        .target(name: "TrackerTransport", dependencies: ["CLibUSB", "TrackerCore"]),
+        // The NDI tracker driver: a pure set-up/tracking session state machine and the thread that
+        // owns the byte stream, reconnects with backoff and yields `TrackerFrame`s; tool sets.
+        .target(name: "NDITracker", dependencies: ["NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
             dependencies: [
-                "Geometry", "Registration", "Planning", "Formats", "TrackerTransport",
+                "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,8 +66,12 @@ let package = Package(
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(
             name: "TrackerTransportTests",
-            dependencies: ["TrackerTransport", "coilnav-usbprobe"],
+            dependencies: ["TrackerTransport", "TrackerCore", "coilnav-usbprobe"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "NDITrackerTests",
+            dependencies: ["NDITracker", "NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry", "coilnav"]
         ),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),

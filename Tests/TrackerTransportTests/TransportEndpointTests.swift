@@ -1,4 +1,5 @@
 import Testing
+import TrackerCore
 
 @testable import TrackerTransport
 
@@ -11,6 +12,12 @@ import Testing
         #expect(try TransportEndpoint(url: "ndi-tcp://192.168.1.20:8765") == .tcp(host: "192.168.1.20", port: 8765))
         #expect(try TransportEndpoint(url: "ndi-tcp://vega.local") == .tcp(host: "vega.local", port: 8765))
         #expect(try TransportEndpoint(url: "ndi-tcp://[::1]:9000") == .tcp(host: "::1", port: 9000))
+    }
+
+    @Test func takesAParsedTrackerURL() throws {
+        #expect(try TransportEndpoint(TrackerURL(parsing: "ndi-serial:///dev/ttyS1")) == .serial(path: "/dev/ttyS1", baud: 9600))
+        #expect(try TransportEndpoint(.ndiTCP(host: "h", port: 1)) == .tcp(host: "h", port: 1))
+        #expect(throws: TransportError.self) { try TransportEndpoint(.replay(path: "r", speed: 1)) }
     }
 
     @Test func canonicalForm() throws {

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import NDITracker
+import TrackerCore
+import TrackerTransport
+
+/// `coilnav track`: connect to a tracker, set it up and print its frames.
+struct TrackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Connect to a tracker and print one JSON object per tool per frame.",
+        discussion: """
+            --tracker takes ndi-usb://[VID:PID][?serial=…], ndi-serial:///dev/ttyUSB0[?baud=…] or \
+            ndi-tcp://HOST:PORT. The driver runs INIT (with a break and RESET on a serial line if \
+            needed), COMM to the fastest rate of the device profile (capped by ?baud=), loads the \
+            passive tools' definition files (PHRQ, PVWR), initialises and enables every handle \
+            (PINIT, PENA), then polls BX:0801 at the device rate. A lost tracker is reported on \
+            standard error and reconnected with backoff.
+
+            Output (--format jsonl), one line per tool per frame: {"frame", "tool", "status", "q", \
+            "t", "rmsMM"}; status is ok, missing, partly-out-of-volume or disabled; q = [q0,qx,qy,qz] \
+            (toolToTracker), t = [x,y,z] in mm and rmsMM are present only when a pose exists. \
+            States and warnings go to standard error. Stops after --frames N frames, or on \
+            SIGINT/SIGTERM (sending TSTOP).
+
+            mock:// URLs are not yet available here: the mock tracker's protocol server is still to \
+            be wired into this command.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The tracker URL.", valueName: "URL"))
+    var tracker: String
+
+    @Option(help: ArgumentHelp("Stop after this many frames.", valueName: "N"))
+    var frames: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Tool set (coilnav-toolset v1; default Calibration/tools/toolset-mock.json).",
+            valueName: "TOOLSET.json"
+        )
+    )
+    var tools: String?
+
+    @Option(help: ArgumentHelp("Output format; only jsonl.", valueName: "FORMAT"))
+    var format: String = "jsonl"
+
+    @Option(
+        help: ArgumentHelp(
+            "Folder of device profiles (default: Devices/ of the CoilNav data folder).",
+            valueName: "DIR"
+        )
+    )
+    var profiles: String?
+
+    func validate() throws {
+        guard self.format == "jsonl" else { throw ValidationError("--format must be jsonl, got \"\(self.format)\"") }
+        if let n = self.frames, n < 1 { throw ValidationError("--frames must be at least 1, got \(n)") }
+    }
+
+    func run() throws {
+        let url: TrackerURL
+        do {
+            url = try TrackerURL(parsing: self.tracker)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let endpoint: TransportEndpoint
+        switch url {
+        case .mock:
+            throw CLIError(
+                "tracker URL \"\(self.tracker)\": mock:// is not yet available in `coilnav track` (the mock tracker's protocol server is not wired in yet); use an ndi-usb, ndi-serial or ndi-tcp URL"
+            )
+        case .replay:
+            throw CLIError(
+                "tracker URL \"\(self.tracker)\": `coilnav track` does not play recordings; use an ndi-usb, ndi-serial or ndi-tcp URL"
+            )
+        default:
+            do {
+                endpoint = try TransportEndpoint(url)
+            } catch {
+                throw CLIError("\(error)")
+            }
+        }
+        let toolSetPath = try self.tools ?? DataLocator.path("Calibration/tools/toolset-mock.json")
+        let toolSet: ToolSet
+        do {
+            toolSet = try ToolSet.load(path: toolSetPath)
+        } catch {
+            throw CLIError("tool set \(error)")
+        }
+        var deviceProfiles: [DeviceProfile] = []
+        if let dir = try? (self.profiles ?? DataLocator.path("Devices")) {
+            do {
+                deviceProfiles = try DeviceProfiles.load(directory: dir)
+            } catch {
+                if self.profiles != nil { throw CLIError("device profiles: \(error)") }
+            }
+        }
+        let config = NDITrackerConfiguration.forURL(url, profiles: deviceProfiles, tools: toolSet.tools)
+
+        // The device thread hands events to this queue and never blocks; the main thread prints.
+        let queue = EventQueue(capacity: 4096)
+        let driver = NDITrackerDriver(configuration: config, connect: { try endpoint.open() }, onEvent: queue.push)
+        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { queue.requestStop() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        driver.start()
+        var printed = 0
+        var stopping = false
+        var stopIssued = false
+        while true {
+            let (events, stopRequested, dropped) = queue.take()
+            if dropped > 0 { printError("coilnav: track: output too slow, \(dropped) events dropped") }
+            for event in events {
+                switch event {
+                case .frame(let frame):
+                    guard !stopping else { continue }
+                    var text = ""
+                    for line in TrackJSONL.lines(for: frame) { text += line + "\n" }
+                    FileHandle.standardOutput.write(Data(text.utf8))
+                    printed += 1
+                    if let n = self.frames, printed >= n { stopping = true }
+                case .state(let state):
+                    printError("coilnav: tracker \(self.tracker): \(Self.describe(state))")
+                    if state == .stopped { return }
+                case .warning(let text):
+                    printError("coilnav: warning: \(text)")
+                }
+            }
+            if stopRequested { stopping = true }
+            if stopping, !stopIssued {
+                stopIssued = true
+                DispatchQueue.global().async { driver.stop() }
+            }
+        }
+    }
+
+    static func describe(_ s: TrackerState) -> String {
+        switch s {
+        case .connecting: "connecting"
+        case .settingUp: "setting up"
+        case .tracking: "tracking"
+        case .disconnected(let reason): "disconnected (\(reason))"
+        case .reconnecting(let attempt, let delay): "reconnecting in \(delay) (attempt \(attempt))"
+        case .stopped: "stopped"
+        }
+    }
+}
+
+/// A bounded queue between the driver's device thread and the printing thread: `push` never
+/// blocks (the oldest events are dropped when full, and counted).
+final class EventQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [TrackerEvent] = []
+    private var dropped = 0
+    private var stopRequested = false
+    let capacity: Int
+    init(capacity: Int) { self.capacity = capacity }
+
+    func push(_ e: TrackerEvent) {
+        self.condition.lock()
+        if self.items.count >= self.capacity {
+            self.items.removeFirst()
+            self.dropped += 1
+        }
+        self.items.append(e)
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    func requestStop() {
+        self.condition.lock()
+        self.stopRequested = true
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    /// Waits for events (or a stop request) and takes them all.
+    func take() -> ([TrackerEvent], Bool, Int) {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while self.items.isEmpty && !self.stopRequested { self.condition.wait() }
+        let out = (self.items, self.stopRequested, self.dropped)
+        self.items = []
+        self.dropped = 0
+        self.stopRequested = false
+        return out
+    }
+}
