@@ -264,7 +264,6 @@ public final class MockTrackerServer: Sendable {
                 takeBreaks = { next.takeBreaks() }
             case .pseudoTerminal(let pty):
                 stream = pty.master
-                try? pty.master.purge()
             case .listener(let listener):
                 do {
                     guard let accepted = try listener.accept(timeout: .milliseconds(100)) else { continue }
@@ -309,10 +308,14 @@ public final class MockTrackerServer: Sendable {
                 }
                 reconnectAfter = clock.now.advanced(by: delay)
                 if case .pseudoTerminal(let pty) = source {
-                    self.sleep(until: reconnectAfter!)
+                    // Drop whatever the host sends until the hang-up is over; keep what comes after.
+                    let until = reconnectAfter!
                     reconnectAfter = nil
-                    try? pty.master.purge()
-                    _ = try? pty.master.read(maxBytes: 65536, timeout: .zero)
+                    while !self.isStopping {
+                        let left = clock.now.duration(to: until)
+                        if left <= .zero { break }
+                        _ = try? pty.master.read(maxBytes: 65536, timeout: min(left, .milliseconds(20)))
+                    }
                 }
             case .peerGone:
                 stream.close()

@@ -190,9 +190,9 @@ func expectReport(
         Issue.record("handle \(state.handle) (\(state.name)) not reported", sourceLocation: sourceLocation)
         return
     }
-    #expect(report.frameNumber == frameNumber, sourceLocation: sourceLocation)
     switch state.status {
     case .ok, .partlyOutOfVolume:
+        #expect(report.frameNumber == frameNumber, sourceLocation: sourceLocation)
         #expect(report.status == .valid, sourceLocation: sourceLocation)
         let m = state.measured!
         #expect(report.transform?.rotation == m.rotation, sourceLocation: sourceLocation)
@@ -202,10 +202,13 @@ func expectReport(
             state.status == .ok ? [.occupied, .initialized, .enabled] : [.occupied, .initialized, .enabled, .partiallyInVolume]
         #expect(report.portStatus == expected, sourceLocation: sourceLocation)
     case .missing:
+        #expect(report.frameNumber == frameNumber, sourceLocation: sourceLocation)
         #expect(report.status == .missing, sourceLocation: sourceLocation)
         #expect(report.transform == nil, sourceLocation: sourceLocation)
         #expect(report.portStatus == [.occupied, .initialized, .enabled], sourceLocation: sourceLocation)
     case .disabled:
+        // BX carries nothing after the status byte of a disabled handle.
         #expect(report.status == .disabled, sourceLocation: sourceLocation)
+        #expect(report.transform == nil && report.frameNumber == nil, sourceLocation: sourceLocation)
     }
 }
