@@ -119,7 +119,12 @@ public final class MockTrackerServer: Sendable {
             slavePath: pty.slavePath,
             closer: { pty.close() }
         )
-        try server.start(source: .pseudoTerminal(pty), scenario: scenario, seed: seed, options: options)
+        do {
+            try server.start(source: .pseudoTerminal(pty), scenario: scenario, seed: seed, options: options)
+        } catch {
+            pty.close()
+            throw error
+        }
         return server
     }
 
@@ -138,7 +143,12 @@ public final class MockTrackerServer: Sendable {
             slavePath: nil,
             closer: { listener.close() }
         )
-        try server.start(source: .listener(listener), scenario: scenario, seed: seed, options: options)
+        do {
+            try server.start(source: .listener(listener), scenario: scenario, seed: seed, options: options)
+        } catch {
+            listener.close()
+            throw error
+        }
         return server
     }
 

@@ -206,6 +206,35 @@ struct NDITrackerSessionTests {
         #expect(s.firedFaults == [25, 28, 32])
     }
 
+    @Test func phinfAndUnsupportedReplyOptions() throws {
+        var s = try makeSession()
+        _ = self.feed(&s, .initialize)
+        // The active pointer: occupied, identified as a pointer; PLUS's 0x0025 option set too.
+        for option: NDIPortInfoOption? in [nil, [.basic, .partNumber, .portLocation]] {
+            let command = NDICommand.phinf(handle: 3, option: option)
+            let frame = try NDIReplyFramer.frames(in: self.sent(self.feed(&s, command)))[0].get()
+            guard case .portInfo(let info) = try NDIReply.parse(frame, command: command) else {
+                Issue.record("PHINF")
+                return
+            }
+            #expect(info.basic?.mainType == 0x02)
+            #expect(info.basic?.manufacturer == "COILNAV     ")
+            #expect(info.basic?.serialNumber == "MOCK0003")
+            #expect(info.basic?.portStatus == [.occupied])
+            if option != nil { #expect(info.partNumber == "pointer" + String(repeating: " ", count: 13)) }
+        }
+        // A requested handle without a ROM is unoccupied; an unknown handle ERROR08.
+        _ = self.feed(&s, .phrq())
+        let unoccupied = try NDIReplyFramer.frames(in: self.sent(self.feed(&s, .phinf(handle: 1, option: nil))))[0].get()
+        #expect(try NDIReply.parse(unoccupied, command: .phinf(handle: 1, option: nil)) == .portInfo(.unoccupied))
+        #expect(self.sent(self.feed(&s, .phinf(handle: 0x40, option: nil))) == Self.ascii("ERROR086D02\r"))
+        // BX options the mock has no data for (markers, strays) are refused.
+        _ = self.feed(&s, .tstart)
+        let markers = NDIReplyOption([.transformsAndStatus, .markerPositions])
+        #expect(self.sent(self.feed(&s, .bx(markers))) == NDIReply.asciiFrame(payload: Self.ascii("ERROR23")))
+        #expect(self.sent(self.feed(&s, .tx(.passiveStrays))) == NDIReply.asciiFrame(payload: Self.ascii("ERROR23")))
+    }
+
     @Test func txCorruptCRCStaysFramed() throws {
         var bytes = NDIReply.asciiFrame(payload: Array("0100000000".utf8))
         NDITrackerSession.corruptCRC(&bytes)
