@@ -224,3 +224,88 @@ struct NdicapyInteropTests {
         #expect(lines.contains { $0["event"] as? String == "tx" })
     }
 }
+
+/// scikit-surgerynditracker 1.0.6 (on top of ndicapy) drives `coilnav mock-tracker` as a Vega.
+/// Needs it in the Python of `NdicapyInteropTests` (`.ci/run` installs it into `.venv-ci`).
+struct SksurgeryInteropTests {
+    static let python: String? = {
+        guard let python = NdicapyInteropTests.python else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-c", "import sksurgerynditracker.nditracker"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? python : nil
+    }()
+
+    @Test(
+        .enabled(
+            if: Self.python != nil,
+            "scikit-surgerynditracker is not installed: `.venv-ci/bin/pip install scikit-surgerynditracker==1.0.6` (as .ci/run does)"
+        )
+    )
+    func scikitSurgeryNDITrackerDrivesTheMockAsAVega() throws {
+        let file = try MockTrackerCommandTests().scenarioFile()
+        let mock = try MockTrackerProcess([
+            "--scenario", file, "--seed", "8", "--listen", "127.0.0.1:0", "--as-fast-as-possible",
+            "--calibration", Paths.calibration,
+        ])
+        defer { _ = mock.stop() }
+        let port = try #require(mock.firstLine.split(separator: ":").last.map(String.init))
+        // NDITracker runs `ping -c 1 127.0.0.1` first; containers often have no ping.
+        let stubs = try Paths.temporaryDirectory()
+        let ping = stubs.appendingPathComponent("ping").path
+        try "#!/bin/sh\nexit 0\n".write(toFile: ping, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: ping)
+        let frames = 30
+        let script = Process()
+        let out = Pipe()
+        let err = Pipe()
+        script.executableURL = URL(fileURLWithPath: Self.python!)
+        script.arguments = [
+            Paths.root.appendingPathComponent("Tests/MockTrackerServerTests/interop/sksurgery_session.py").path,
+            port, String(frames), Paths.rom("head-reference.rom"), Paths.rom("coil-reference.rom"),
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = stubs.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        script.environment = environment
+        script.standardOutput = out
+        script.standardError = err
+        try script.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        script.waitUntilExit()
+        let errorText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(script.terminationStatus == 0, "sksurgery_session.py failed: \(errorText)")
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        #expect(lines.last?["done"] as? Bool == true)
+        let simulation = MockSimulation(scenario: try MockScenario.load(path: file), seed: 8)
+        let frameLines = lines.filter { $0["handles"] != nil }
+        #expect(frameLines.count == frames)
+        var statuses: Set<String> = []
+        for (i, line) in frameLines.enumerated() {
+            #expect(line["handles"] as? [Int] == [1, 2])
+            let tracking = try #require(line["tracking"] as? [[Any]])
+            for (k, values) in tracking.enumerated() {
+                let state = simulation.frame(i).tools[k]
+                statuses.insert(state.status.rawValue)
+                guard let m = state.measured else {
+                    // scikit-surgerynditracker reports a missing tool as NaNs.
+                    #expect(values.allSatisfy { $0 is NSNull }, "frame \(i) tool \(k)")
+                    continue
+                }
+                // Doubles through JSON text: compare to a few ulps of float32 (the exact bits are
+                // checked by the ndicapy test).
+                let got = values.compactMap { ($0 as? NSNumber)?.doubleValue }
+                let expected = [m.rotation.q0, m.rotation.qx, m.rotation.qy, m.rotation.qz, m.translationMM.x, m.translationMM.y, m.translationMM.z]
+                #expect(got.count == 7)
+                for (a, b) in zip(got, expected) { #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "frame \(i) tool \(k)") }
+                #expect((line["frames"] as? [Int])?[k] == Int(simulation.frameNumber(ofFrame: i)))
+            }
+        }
+        #expect(statuses.contains("missing") && statuses.contains("ok") && statuses.contains("partly-out-of-volume"))
+    }
+}
