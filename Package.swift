@@ -37,6 +37,12 @@ let package = Package(
         // parsing (BX, TX, PHSR, PHINF, VER, …), and the tracker-side reply encoders the mock uses.
         // Pure values, no Foundation, no I/O.
         .target(name: "NDIProtocol", dependencies: ["Geometry"]),
+        // The mock tracker's protocol side: the NDI Combined API tracker-side state machine over a
+        // MockSimulation, and its serving loops over an in-memory pipe, a pseudo-terminal or TCP.
+        .target(
+            name: "MockTrackerServer",
+            dependencies: ["MockTracker", "NDIProtocol", "TrackerTransport", "Geometry"]
+        ),
         // libusb-1.0 as a Swift module (module map plus a shim for its variadic calls). Only
         // TrackerTransport imports it.
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
@@ -51,6 +57,7 @@ let package = Package(
             name: "CoilNavCLI",
             dependencies: [
                 "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
+                "MockTracker", "MockTrackerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +79,11 @@ let package = Package(
         .testTarget(
             name: "NDITrackerTests",
             dependencies: ["NDITracker", "NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry", "coilnav"]
+        ),
+        .testTarget(
+            name: "MockTrackerServerTests",
+            dependencies: ["MockTrackerServer", "MockTracker", "NDIProtocol", "TrackerTransport", "Geometry", "coilnav"],
+            exclude: ["interop"]
         ),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
