@@ -86,6 +86,12 @@ let package = Package(
             exclude: ["interop"]
         ),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
-        .testTarget(name: "EndToEndTests", dependencies: ["coilnav", "Geometry", "Registration", "Planning", "Formats"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "coilnav", "Geometry", "Registration", "Planning", "Formats", "TrackerCore", "TrackerTransport", "NDITracker",
+                "MockTracker", "MockTrackerServer",
+            ]
+        ),
     ]
 )

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import MockTracker
+import MockTrackerServer
 import NDITracker
 import TrackerCore
 import TrackerTransport
@@ -23,8 +25,9 @@ struct TrackCommand: ParsableCommand {
             States and warnings go to standard error. Stops after --frames N frames, or on \
             SIGINT/SIGTERM (sending TSTOP).
 
-            mock:// URLs are not yet available here: the mock tracker's protocol server is still to \
-            be wired into this command.
+            mock://SCENARIO[?seed=N] runs CoilNav's mock tracker in-process: the same driver talks \
+            the Combined API to it over an in-memory serial line, in real time at the scenario's \
+            frame rate.
             """
     )
 
@@ -65,23 +68,43 @@ struct TrackCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let endpoint: TransportEndpoint
+        let connect: @Sendable () throws -> any ByteStream
+        var mockServer: MockTrackerServer?
+        var frameRateHz: Double?
         switch url {
-        case .mock:
-            throw CLIError(
-                "tracker URL \"\(self.tracker)\": mock:// is not yet available in `coilnav track` (the mock tracker's protocol server is not wired in yet); use an ndi-usb, ndi-serial or ndi-tcp URL"
-            )
+        case .mock(let scenarioPath, let seed):
+            let scenario: MockScenario
+            do {
+                scenario = try MockScenario.load(path: scenarioPath)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            let (client, server): (PipeStream, MockTrackerServer)
+            do {
+                (client, server) = try MockTrackerServer.pipe(scenario: scenario, seed: seed)
+            } catch {
+                throw CLIError("mock tracker: \(error)")
+            }
+            mockServer = server
+            frameRateHz = scenario.frameRateHz
+            // The first connection uses the pipe made with the server; after a disconnect the
+            // driver reconnects through a fresh pipe end.
+            let first = FirstUse(client)
+            connect = { first.take() ?? server.connect() }
         case .replay:
             throw CLIError(
-                "tracker URL \"\(self.tracker)\": `coilnav track` does not play recordings; use an ndi-usb, ndi-serial or ndi-tcp URL"
+                "tracker URL \"\(self.tracker)\": `coilnav track` does not play recordings; use an ndi-usb, ndi-serial, ndi-tcp or mock URL"
             )
         default:
+            let endpoint: TransportEndpoint
             do {
                 endpoint = try TransportEndpoint(url)
             } catch {
                 throw CLIError("\(error)")
             }
+            connect = { try endpoint.open() }
         }
+        defer { mockServer?.stop() }
         let toolSetPath = try self.tools ?? DataLocator.path("Calibration/tools/toolset-mock.json")
         let toolSet: ToolSet
         do {
@@ -97,11 +120,11 @@ struct TrackCommand: ParsableCommand {
                 if self.profiles != nil { throw CLIError("device profiles: \(error)") }
             }
         }
-        let config = NDITrackerConfiguration.forURL(url, profiles: deviceProfiles, tools: toolSet.tools)
+        let config = NDITrackerConfiguration.forURL(url, profiles: deviceProfiles, tools: toolSet.tools, frameRateHz: frameRateHz)
 
         // The device thread hands events to this queue and never blocks; the main thread prints.
         let queue = EventQueue(capacity: 4096)
-        let driver = NDITrackerDriver(configuration: config, connect: { try endpoint.open() }, onEvent: queue.push)
+        let driver = NDITrackerDriver(configuration: config, connect: connect, onEvent: queue.push)
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -191,5 +214,21 @@ final class EventQueue: @unchecked Sendable {
         self.dropped = 0
         self.stopRequested = false
         return out
+    }
+}
+
+/// A value handed out once, thread-safely.
+private final class FirstUse<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T?
+
+    init(_ value: T) { self.value = value }
+
+    func take() -> T? {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        let v = self.value
+        self.value = nil
+        return v
     }
 }

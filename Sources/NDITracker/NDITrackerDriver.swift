@@ -57,9 +57,12 @@ public struct NDITrackerConfiguration: Sendable {
     /// the `ndi-serial` profile; 115200 without a profile) nor above the URL's `?baud=`; the poll
     /// interval and tracking timeout come from the profile's frame rate (timeout: three frame
     /// periods, at most 100 ms).
-    public static func forURL(_ url: TrackerURL, profiles: [DeviceProfile], tools: [TrackerTool])
-        -> NDITrackerConfiguration
-    {
+    ///
+    /// `frameRateHz` overrides the profile's rate (the mock tracker knows its scenario's rate;
+    /// without a profile or an override, 20 Hz).
+    public static func forURL(
+        _ url: TrackerURL, profiles: [DeviceProfile], tools: [TrackerTool], frameRateHz: Double? = nil
+    ) -> NDITrackerConfiguration {
         var profile: DeviceProfile?
         var cap: Int?
         switch url {
@@ -78,7 +81,7 @@ public struct NDITrackerConfiguration: Sendable {
         let rate = NDIBaudRate.allCases.filter { $0.bitsPerSecond <= fastest }.max {
             $0.bitsPerSecond < $1.bitsPerSecond
         }
-        let hz = profile?.frameRateHz ?? 20
+        let hz = frameRateHz ?? profile?.frameRateHz ?? 20
         let period = Duration.nanoseconds(Int64(1e9 / hz))
         let timeout = min(period * 3, .milliseconds(100))
         return NDITrackerConfiguration(

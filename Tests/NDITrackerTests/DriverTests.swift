@@ -295,6 +295,11 @@ import TrackerTransport
                 if frames.count == 3 { Thread { driver.stop() }.start() }
             }
         }
-        #expect(Array(frames.prefix(3)) == [101, 102, 103])
+        // The scripted tracker answers as fast as it is polled, so on a busy machine the stream
+        // may already have dropped its oldest frames (bufferingNewest) before this loop starts:
+        // what must hold is delivery in order, without gaps, from the tracker's first frame on.
+        #expect(frames.count >= 3)
+        #expect((frames.first ?? 0) >= 101)
+        #expect(Array(frames.prefix(3)) == (0..<3).map { (frames.first ?? 0) + UInt32($0) })
     }
 }

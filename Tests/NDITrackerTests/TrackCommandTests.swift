@@ -120,12 +120,38 @@ import TrackerTransport
         #expect(tracker.commands.contains(wire("PENA:04S")))
     }
 
-    @Test func mockURLsSayTheyAreNotYetAvailable() throws {
+    @Test func mockURLsRunTheMockTrackerInProcess() throws {
+        let scenario = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Mock/scenarios/static-noise-free.json").path
         let (status, out, err) = try self.run([
-            "track", "--tracker", "mock://Mock/scenarios/static.json", "--frames", "1", "--format", "jsonl",
+            "track", "--tracker", "mock://\(scenario)?seed=1", "--frames", "3", "--format", "jsonl",
         ])
-        #expect(status != 0)
-        #expect(out.isEmpty)
-        #expect(err.contains("mock:// is not yet available"))
+        #expect(status == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        // 3 frames × the 4 tools of the default tool set; the scenario has head and coil only, so
+        // the pointer's and phantom's definitions match nothing and stay missing.
+        #expect(lines.count == 12)
+        var frameNumbers: [Int] = []
+        var coilT: [[Double]] = []
+        for line in lines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let tool = try #require(o["tool"] as? String)
+            let frame = try #require(o["frame"] as? Int)
+            if tool == "head" { frameNumbers.append(frame) }
+            switch tool {
+            case "head", "coil":
+                #expect(o["status"] as? String == "ok")
+                #expect((o["q"] as? [Double])?.count == 4)
+                if tool == "coil" { coilT.append(try #require(o["t"] as? [Double])) }
+            default:
+                #expect(o["status"] as? String == "missing")
+                #expect(o["q"] == nil && o["t"] == nil)
+            }
+        }
+        #expect(frameNumbers.count == 3)
+        #expect(zip(frameNumbers, frameNumbers.dropFirst()).allSatisfy { $1 == $0 + 1 })
+        // Noise-free and static: the same pose every frame.
+        #expect(coilT.count == 3 && coilT[0] == coilT[1] && coilT[1] == coilT[2])
+        #expect(err.contains("tracking"))
     }
 }
