@@ -37,6 +37,10 @@ let package = Package(
         // parsing (BX, TX, PHSR, PHINF, VER, …), and the tracker-side reply encoders the mock uses.
         // Pure values, no Foundation, no I/O.
         .target(name: "NDIProtocol", dependencies: ["Geometry"]),
+        // The OpenIGTLink codec: 58-byte header, CRC-64, version-2 extended header and metadata,
+        // TRANSFORM/POSITION/STATUS/STRING and the GET_/STT_/STP_/RTS_ queries, a streaming decoder
+        // with a body-size limit. Pure values, no Foundation, no I/O.
+        .target(name: "IGTLProtocol", dependencies: ["Geometry"]),
         // The mock tracker's protocol side: the NDI Combined API tracker-side state machine over a
         // MockSimulation, and its serving loops over an in-memory pipe, a pseudo-terminal or TCP.
         .target(
@@ -71,6 +75,7 @@ let package = Package(
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
+        .testTarget(name: "IGTLProtocolTests", dependencies: ["IGTLProtocol", "Geometry"]),
         .testTarget(
             name: "TrackerTransportTests",
             dependencies: ["TrackerTransport", "TrackerCore", "coilnav-usbprobe"],
