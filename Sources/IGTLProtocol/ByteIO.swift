@@ -66,16 +66,28 @@ struct ByteReader {
 /// Name and string fields.
 enum TextField {
     /// The bytes of a NUL-padded ASCII field of `width` bytes, or an error naming `field`.
-    static func encode(_ text: String, width: Int, field: String, offset: Int, allowEmpty: Bool = true) throws(IGTLError) -> [UInt8] {
+    static func encode(_ text: String, width: Int, field: String, offset: Int, allowEmpty: Bool = true)
+        throws(IGTLError) -> [UInt8]
+    {
         let bytes = Array(text.utf8)
         if bytes.count > width {
-            throw IGTLError(.invalidName, field: field, offset: offset, "\"\(text)\" is \(bytes.count) bytes, the field holds \(width)")
+            throw IGTLError(
+                .invalidName,
+                field: field,
+                offset: offset,
+                "\"\(text)\" is \(bytes.count) bytes, the field holds \(width)"
+            )
         }
         if !allowEmpty && bytes.isEmpty {
             throw IGTLError(.invalidName, field: field, offset: offset, "must not be empty")
         }
         if let i = bytes.firstIndex(where: { $0 < 0x20 || $0 > 0x7E }) {
-            throw IGTLError(.invalidName, field: field, offset: offset + i, "\"\(text)\" has a byte 0x\(hex2(bytes[i])) that is not printable ASCII")
+            throw IGTLError(
+                .invalidName,
+                field: field,
+                offset: offset + i,
+                "\"\(text)\" has a byte 0x\(hex2(bytes[i])) that is not printable ASCII"
+            )
         }
         return bytes
     }
@@ -86,7 +98,12 @@ enum TextField {
         let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
         let text = bytes[bytes.startIndex..<end]
         if let i = text.firstIndex(where: { $0 > 0x7F }) {
-            throw IGTLError(.invalidName, field: field, offset: offset + (i - bytes.startIndex), "byte 0x\(hex2(bytes[i])) is not ASCII")
+            throw IGTLError(
+                .invalidName,
+                field: field,
+                offset: offset + (i - bytes.startIndex),
+                "byte 0x\(hex2(bytes[i])) is not ASCII"
+            )
         }
         return String(decoding: text, as: UTF8.self)
     }

@@ -61,7 +61,10 @@ public struct IGTLString: Hashable, Sendable {
     /// Text, tagged US-ASCII (3) when it is ASCII and UTF-8 (106) otherwise.
     public init(_ text: String) {
         let bytes = Array(text.utf8)
-        self.init(encoding: bytes.allSatisfy { $0 < 0x80 } ? IGTLMetadataEntry.usASCII : IGTLMetadataEntry.utf8, bytes: bytes)
+        self.init(
+            encoding: bytes.allSatisfy { $0 < 0x80 } ? IGTLMetadataEntry.usASCII : IGTLMetadataEntry.utf8,
+            bytes: bytes
+        )
     }
 
     /// The text when the encoding is US-ASCII or UTF-8 and the bytes are valid.
@@ -92,8 +95,11 @@ public struct IGTLPosition: Hashable, Sendable {
     public init(_ transform: RigidTransform) {
         let q = transform.quaternion
         self.init(
-            x: Float(transform.translation.x), y: Float(transform.translation.y), z: Float(transform.translation.z),
-            quaternion: [Float(q.qx), Float(q.qy), Float(q.qz), Float(q.q0)])
+            x: Float(transform.translation.x),
+            y: Float(transform.translation.y),
+            z: Float(transform.translation.z),
+            quaternion: [Float(q.qx), Float(q.qy), Float(q.qz), Float(q.q0)]
+        )
     }
 }
 
@@ -135,6 +141,7 @@ public enum IGTLTransformContent {
         let d = v.map { Double($0) }
         return RigidTransform(
             rotation: Matrix3(columns: Vector3(d[0], d[1], d[2]), Vector3(d[3], d[4], d[5]), Vector3(d[6], d[7], d[8])),
-            translation: Vector3(d[9], d[10], d[11]))
+            translation: Vector3(d[9], d[10], d[11])
+        )
     }
 }

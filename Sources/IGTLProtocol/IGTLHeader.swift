@@ -37,7 +37,14 @@ public struct IGTLHeader: Hashable, Sendable {
     /// CRC-64 of the body.
     public var crc: UInt64
 
-    public init(version: UInt16, typeName: String, deviceName: String, timestamp: IGTLTimestamp, bodySize: UInt64, crc: UInt64) {
+    public init(
+        version: UInt16,
+        typeName: String,
+        deviceName: String,
+        timestamp: IGTLTimestamp,
+        bodySize: UInt64,
+        crc: UInt64
+    ) {
         self.version = version
         self.typeName = typeName
         self.deviceName = deviceName
@@ -61,12 +68,26 @@ public struct IGTLHeader: Hashable, Sendable {
     /// Appends the 58 header bytes to `out`.
     public func encode(into out: inout [UInt8]) throws(IGTLError) {
         guard Self.supportedVersions.contains(self.version) else {
-            throw IGTLError(.unsupportedVersion, field: "version", offset: Offset.version, "header version \(self.version) is not 1 or 2")
+            throw IGTLError(
+                .unsupportedVersion,
+                field: "version",
+                offset: Offset.version,
+                "header version \(self.version) is not 1 or 2"
+            )
         }
         let type = try TextField.encode(
-            self.typeName, width: Self.typeNameWidth, field: "type name", offset: Offset.typeName, allowEmpty: false)
+            self.typeName,
+            width: Self.typeNameWidth,
+            field: "type name",
+            offset: Offset.typeName,
+            allowEmpty: false
+        )
         let device = try TextField.encode(
-            self.deviceName, width: Self.deviceNameWidth, field: "device name", offset: Offset.deviceName)
+            self.deviceName,
+            width: Self.deviceNameWidth,
+            field: "device name",
+            offset: Offset.deviceName
+        )
         out.appendBigEndian(self.version)
         out.appendPadded(type, width: Self.typeNameWidth)
         out.appendPadded(device, width: Self.deviceNameWidth)
@@ -79,22 +100,47 @@ public struct IGTLHeader: Hashable, Sendable {
     /// both names are ASCII and the type name is not empty; the body size and CRC are only read.
     public static func decode(_ bytes: [UInt8]) throws(IGTLError) -> IGTLHeader {
         guard bytes.count >= Self.size else {
-            throw IGTLError(.truncated, field: "header", offset: bytes.count, "\(bytes.count) bytes, a header has \(Self.size)")
+            throw IGTLError(
+                .truncated,
+                field: "header",
+                offset: bytes.count,
+                "\(bytes.count) bytes, a header has \(Self.size)"
+            )
         }
         var reader = ByteReader(bytes, to: Self.size, base: 0)
         let version = reader.read(UInt16.self)
         guard Self.supportedVersions.contains(version) else {
-            throw IGTLError(.unsupportedVersion, field: "version", offset: Offset.version, "header version \(version) is not 1 or 2")
+            throw IGTLError(
+                .unsupportedVersion,
+                field: "version",
+                offset: Offset.version,
+                "header version \(version) is not 1 or 2"
+            )
         }
-        let type = try TextField.decode(bytes[Offset.typeName..<Offset.deviceName], field: "type name", offset: Offset.typeName)
+        let type = try TextField.decode(
+            bytes[Offset.typeName..<Offset.deviceName],
+            field: "type name",
+            offset: Offset.typeName
+        )
         if type.isEmpty {
             throw IGTLError(.invalidName, field: "type name", offset: Offset.typeName, "type name is empty")
         }
-        let device = try TextField.decode(bytes[Offset.deviceName..<Offset.timestamp], field: "device name", offset: Offset.deviceName)
+        let device = try TextField.decode(
+            bytes[Offset.deviceName..<Offset.timestamp],
+            field: "device name",
+            offset: Offset.deviceName
+        )
         reader.index = Offset.timestamp
         let timestamp = IGTLTimestamp(rawValue: reader.read(UInt64.self))
         let bodySize = reader.read(UInt64.self)
         let crc = reader.read(UInt64.self)
-        return IGTLHeader(version: version, typeName: type, deviceName: device, timestamp: timestamp, bodySize: bodySize, crc: crc)
+        return IGTLHeader(
+            version: version,
+            typeName: type,
+            deviceName: device,
+            timestamp: timestamp,
+            bodySize: bodySize,
+            crc: crc
+        )
     }
 }

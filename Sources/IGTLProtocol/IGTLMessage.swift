@@ -64,8 +64,12 @@ public struct IGTLMessage: Equatable, Sendable {
     public var metadata: [IGTLMetadataEntry]
 
     public init(
-        headerVersion: UInt16 = 1, deviceName: String, timestamp: IGTLTimestamp = .none, body: IGTLBody,
-        messageID: UInt32 = 0, metadata: [IGTLMetadataEntry] = []
+        headerVersion: UInt16 = 1,
+        deviceName: String,
+        timestamp: IGTLTimestamp = .none,
+        body: IGTLBody,
+        messageID: UInt32 = 0,
+        metadata: [IGTLMetadataEntry] = []
     ) {
         self.headerVersion = headerVersion
         self.deviceName = deviceName
@@ -94,19 +98,34 @@ public struct IGTLMessage: Equatable, Sendable {
         switch self.headerVersion {
         case 1:
             guard self.metadata.isEmpty && self.messageID == 0 else {
-                throw IGTLError(.unencodable, field: "metadata", offset: IGTLHeader.size, "header version 1 carries no metadata or message ID")
+                throw IGTLError(
+                    .unencodable,
+                    field: "metadata",
+                    offset: IGTLHeader.size,
+                    "header version 1 carries no metadata or message ID"
+                )
             }
             metadata = nil
         case 2:
             metadata = try MetadataCodec.encode(self.metadata)
         default:
-            throw IGTLError(.unsupportedVersion, field: "version", offset: IGTLHeader.Offset.version, "header version \(self.headerVersion) is not 1 or 2")
+            throw IGTLError(
+                .unsupportedVersion,
+                field: "version",
+                offset: IGTLHeader.Offset.version,
+                "header version \(self.headerVersion) is not 1 or 2"
+            )
         }
         let bodySize = content.count + (metadata.map { IGTLExtendedHeader.size + $0.header.count + $0.body.count } ?? 0)
         out.reserveCapacity(IGTLHeader.size + bodySize)
         let header = IGTLHeader(
-            version: self.headerVersion, typeName: self.typeName, deviceName: self.deviceName, timestamp: self.timestamp,
-            bodySize: UInt64(bodySize), crc: 0)
+            version: self.headerVersion,
+            typeName: self.typeName,
+            deviceName: self.deviceName,
+            timestamp: self.timestamp,
+            bodySize: UInt64(bodySize),
+            crc: 0
+        )
         try header.encode(into: &out)
         if let metadata {
             out.appendBigEndian(UInt16(IGTLExtendedHeader.size))
@@ -133,14 +152,29 @@ public struct IGTLMessage: Equatable, Sendable {
             for v in IGTLTransformContent.values(transform) { out.appendBigEndian(v) }
         case .position(let p, _):
             guard [0, 3, 4].contains(p.quaternion.count) else {
-                throw IGTLError(.unencodable, field: "POSITION quaternion", offset: start + 12, "\(p.quaternion.count) quaternion elements; 0, 3 or 4 fit a POSITION body")
+                throw IGTLError(
+                    .unencodable,
+                    field: "POSITION quaternion",
+                    offset: start + 12,
+                    "\(p.quaternion.count) quaternion elements; 0, 3 or 4 fit a POSITION body"
+                )
             }
             for v in [p.x, p.y, p.z] + p.quaternion { out.appendBigEndian(v) }
         case .status(let s):
-            let name = try TextField.encode(s.errorName, width: IGTLStatus.errorNameWidth, field: "STATUS error name", offset: start + 10)
+            let name = try TextField.encode(
+                s.errorName,
+                width: IGTLStatus.errorNameWidth,
+                field: "STATUS error name",
+                offset: start + 10
+            )
             let message = Array(s.message.utf8)
             if let i = message.firstIndex(where: { $0 == 0 || $0 > 0x7F }) {
-                throw IGTLError(.unencodable, field: "STATUS message", offset: start + 30 + i, "byte 0x\(hex2(message[i])) is not allowed (ASCII without NUL)")
+                throw IGTLError(
+                    .unencodable,
+                    field: "STATUS message",
+                    offset: start + 30 + i,
+                    "byte 0x\(hex2(message[i])) is not allowed (ASCII without NUL)"
+                )
             }
             out.appendBigEndian(s.code)
             out.appendBigEndian(s.subcode)
@@ -149,7 +183,12 @@ public struct IGTLMessage: Equatable, Sendable {
             out.append(0)
         case .string(let s):
             guard s.bytes.count <= Int(UInt16.max) else {
-                throw IGTLError(.unencodable, field: "STRING length", offset: start + 2, "\(s.bytes.count) bytes do not fit LENGTH (u16, at most 65535)")
+                throw IGTLError(
+                    .unencodable,
+                    field: "STRING length",
+                    offset: start + 2,
+                    "\(s.bytes.count) bytes do not fit LENGTH (u16, at most 65535)"
+                )
             }
             out.appendBigEndian(s.encoding)
             out.appendBigEndian(UInt16(s.bytes.count))
@@ -161,11 +200,20 @@ public struct IGTLMessage: Equatable, Sendable {
                 out.appendBigEndian(resolution)
                 if let coordinate = request.coordinateName {
                     let name = try TextField.encode(
-                        coordinate, width: IGTLStartStreaming.coordinateNameWidth, field: "STT_ coordinate name", offset: start + 4)
+                        coordinate,
+                        width: IGTLStartStreaming.coordinateNameWidth,
+                        field: "STT_ coordinate name",
+                        offset: start + 4
+                    )
                     out.appendPadded(name, width: IGTLStartStreaming.coordinateNameWidth)
                 }
             } else if request.coordinateName != nil {
-                throw IGTLError(.unencodable, field: "STT_ resolution", offset: start, "a coordinate name needs a resolution before it")
+                throw IGTLError(
+                    .unencodable,
+                    field: "STT_ resolution",
+                    offset: start,
+                    "a coordinate name needs a resolution before it"
+                )
             }
         case .startStopReply(_, let status):
             out.append(status)
@@ -184,10 +232,20 @@ public struct IGTLMessage: Equatable, Sendable {
         let header = try IGTLHeader.decode(bytes)
         let available = UInt64(bytes.count - IGTLHeader.size)
         if header.bodySize > available {
-            throw IGTLError(.truncated, field: "body", offset: bytes.count, "header announces a \(header.bodySize)-byte body, \(available) bytes follow")
+            throw IGTLError(
+                .truncated,
+                field: "body",
+                offset: bytes.count,
+                "header announces a \(header.bodySize)-byte body, \(available) bytes follow"
+            )
         }
         if header.bodySize < available {
-            throw IGTLError(.malformedBody, field: "body size", offset: IGTLHeader.Offset.bodySize, "header announces a \(header.bodySize)-byte body, \(available) bytes follow")
+            throw IGTLError(
+                .malformedBody,
+                field: "body size",
+                offset: IGTLHeader.Offset.bodySize,
+                "header announces a \(header.bodySize)-byte body, \(available) bytes follow"
+            )
         }
         return try self.decode(header: header, message: bytes)
     }
@@ -197,7 +255,12 @@ public struct IGTLMessage: Equatable, Sendable {
     static func decode(header: IGTLHeader, message bytes: [UInt8]) throws(IGTLError) -> IGTLMessage {
         let crc = IGTLCRC64.checksum(bytes[IGTLHeader.size...])
         guard crc == header.crc else {
-            throw IGTLError(.crcMismatch, field: "CRC", offset: IGTLHeader.Offset.crc, "CRC \(hex16(header.crc)) does not match the body's \(hex16(crc))")
+            throw IGTLError(
+                .crcMismatch,
+                field: "CRC",
+                offset: IGTLHeader.Offset.crc,
+                "CRC \(hex16(header.crc)) does not match the body's \(hex16(crc))"
+            )
         }
         var contentStart = IGTLHeader.size
         var contentEnd = bytes.count
@@ -206,7 +269,12 @@ public struct IGTLMessage: Equatable, Sendable {
         if header.version == 2 {
             let bodySize = bytes.count - IGTLHeader.size
             guard bodySize >= IGTLExtendedHeader.size else {
-                throw IGTLError(.invalidExtendedHeader, field: "extended header", offset: IGTLHeader.Offset.bodySize, "a \(bodySize)-byte body cannot hold the 12-byte extended header")
+                throw IGTLError(
+                    .invalidExtendedHeader,
+                    field: "extended header",
+                    offset: IGTLHeader.Offset.bodySize,
+                    "a \(bodySize)-byte body cannot hold the 12-byte extended header"
+                )
             }
             var reader = ByteReader(bytes, from: IGTLHeader.size, base: 0)
             let extSize = Int(reader.read(UInt16.self))
@@ -214,28 +282,55 @@ public struct IGTLMessage: Equatable, Sendable {
             let metaSize = Int(reader.read(UInt32.self))
             messageID = reader.read(UInt32.self)
             guard extSize >= IGTLExtendedHeader.size else {
-                throw IGTLError(.invalidExtendedHeader, field: "extended header size", offset: IGTLHeader.size, "EXT_HEADER_SIZE \(extSize) is less than 12")
+                throw IGTLError(
+                    .invalidExtendedHeader,
+                    field: "extended header size",
+                    offset: IGTLHeader.size,
+                    "EXT_HEADER_SIZE \(extSize) is less than 12"
+                )
             }
             let contentSize = bodySize - extSize - metaHeaderSize - metaSize
             guard contentSize >= 0 else {
-                throw IGTLError(.invalidExtendedHeader, field: "metadata size", offset: IGTLHeader.size + 2, "extended header \(extSize) + metadata header \(metaHeaderSize) + metadata \(metaSize) bytes exceed the \(bodySize)-byte body")
+                throw IGTLError(
+                    .invalidExtendedHeader,
+                    field: "metadata size",
+                    offset: IGTLHeader.size + 2,
+                    "extended header \(extSize) + metadata header \(metaHeaderSize) + metadata \(metaSize) bytes exceed the \(bodySize)-byte body"
+                )
             }
             contentStart = IGTLHeader.size + extSize
             contentEnd = contentStart + contentSize
-            metadata = try MetadataCodec.decode(bytes, headerStart: contentEnd, headerSize: metaHeaderSize, bodySize: metaSize)
+            metadata = try MetadataCodec.decode(
+                bytes,
+                headerStart: contentEnd,
+                headerSize: metaHeaderSize,
+                bodySize: metaSize
+            )
         }
         let body = try self.decodeContent(typeName: header.typeName, bytes, from: contentStart, to: contentEnd)
         return IGTLMessage(
-            headerVersion: header.version, deviceName: header.deviceName, timestamp: header.timestamp, body: body,
-            messageID: messageID, metadata: metadata)
+            headerVersion: header.version,
+            deviceName: header.deviceName,
+            timestamp: header.timestamp,
+            body: body,
+            messageID: messageID,
+            metadata: metadata
+        )
     }
 
     /// Interprets content bytes `bytes[start..<end]` (offsets within the message) by type name.
-    static func decodeContent(typeName: String, _ bytes: [UInt8], from start: Int, to end: Int) throws(IGTLError) -> IGTLBody {
+    static func decodeContent(typeName: String, _ bytes: [UInt8], from start: Int, to end: Int) throws(IGTLError)
+        -> IGTLBody
+    {
         var reader = ByteReader(bytes, from: start, to: end, base: 0)
         let size = end - start
         func wrongSize(_ expected: String) -> IGTLError {
-            IGTLError(.malformedBody, field: "\(typeName) body", offset: start, "\(size) content bytes, \(typeName) has \(expected)")
+            IGTLError(
+                .malformedBody,
+                field: "\(typeName) body",
+                offset: start,
+                "\(size) content bytes, \(typeName) has \(expected)"
+            )
         }
         switch typeName {
         case "TRANSFORM":
@@ -244,12 +339,19 @@ public struct IGTLMessage: Equatable, Sendable {
         case "POSITION", "QTRANS":
             guard [12, 24, 28].contains(size) else { throw wrongSize("12, 24 or 28") }
             let values = (0..<size / 4).map { _ in reader.readFloat() }
-            return .position(IGTLPosition(x: values[0], y: values[1], z: values[2], quaternion: Array(values[3...])), typeName: typeName)
+            return .position(
+                IGTLPosition(x: values[0], y: values[1], z: values[2], quaternion: Array(values[3...])),
+                typeName: typeName
+            )
         case "STATUS":
             guard size >= IGTLStatus.fixedSize else { throw wrongSize("at least 30") }
             let code = reader.read(UInt16.self)
             let subcode = reader.read(Int64.self)
-            let name = try TextField.decode(bytes[start + 10..<start + 30], field: "STATUS error name", offset: start + 10)
+            let name = try TextField.decode(
+                bytes[start + 10..<start + 30],
+                field: "STATUS error name",
+                offset: start + 10
+            )
             let text = bytes[start + 30..<end]
             let message = try TextField.decode(text, field: "STATUS message", offset: start + 30)
             return .status(IGTLStatus(code: code, subcode: subcode, errorName: name, message: message))
@@ -258,7 +360,12 @@ public struct IGTLMessage: Equatable, Sendable {
             let encoding = reader.read(UInt16.self)
             let length = Int(reader.read(UInt16.self))
             guard length <= size - 4 else {
-                throw IGTLError(.malformedBody, field: "STRING length", offset: start + 2, "LENGTH \(length) but \(size - 4) bytes follow")
+                throw IGTLError(
+                    .malformedBody,
+                    field: "STRING length",
+                    offset: start + 2,
+                    "LENGTH \(length) but \(size - 4) bytes follow"
+                )
             }
             return .string(IGTLString(encoding: encoding, bytes: reader.readBytes(length)))
         default:
@@ -282,8 +389,15 @@ public struct IGTLMessage: Equatable, Sendable {
                 return .startStreaming(dataType: suffix, IGTLStartStreaming(resolutionMS: reader.read(UInt32.self)))
             case 4 + IGTLStartStreaming.coordinateNameWidth:
                 let resolution = reader.read(UInt32.self)
-                let name = try TextField.decode(bytes[start + 4..<end], field: "STT_ coordinate name", offset: start + 4)
-                return .startStreaming(dataType: suffix, IGTLStartStreaming(resolutionMS: resolution, coordinateName: name))
+                let name = try TextField.decode(
+                    bytes[start + 4..<end],
+                    field: "STT_ coordinate name",
+                    offset: start + 4
+                )
+                return .startStreaming(
+                    dataType: suffix,
+                    IGTLStartStreaming(resolutionMS: resolution, coordinateName: name)
+                )
             default:
                 throw wrongSize("0, 4 or 36")
             }

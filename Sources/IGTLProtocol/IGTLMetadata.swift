@@ -56,7 +56,12 @@ enum MetadataCodec {
     /// The metadata header (count and per-entry sizes) and body (keys then values, interleaved).
     static func encode(_ entries: [IGTLMetadataEntry]) throws(IGTLError) -> (header: [UInt8], body: [UInt8]) {
         guard entries.count <= (Int(UInt16.max) - 2) / 8 else {
-            throw IGTLError(.unencodable, field: "metadata", offset: IGTLHeader.size, "\(entries.count) metadata entries do not fit the metadata header size field")
+            throw IGTLError(
+                .unencodable,
+                field: "metadata",
+                offset: IGTLHeader.size,
+                "\(entries.count) metadata entries do not fit the metadata header size field"
+            )
         }
         var header: [UInt8] = []
         var body: [UInt8] = []
@@ -65,10 +70,20 @@ enum MetadataCodec {
         for entry in entries {
             let key = Array(entry.key.utf8)
             guard key.count <= Int(UInt16.max) else {
-                throw IGTLError(.unencodable, field: "metadata key", offset: IGTLHeader.size, "a key of \(key.count) bytes does not fit KEY_SIZE (u16)")
+                throw IGTLError(
+                    .unencodable,
+                    field: "metadata key",
+                    offset: IGTLHeader.size,
+                    "a key of \(key.count) bytes does not fit KEY_SIZE (u16)"
+                )
             }
             guard entry.value.count <= Int(UInt32.max) else {
-                throw IGTLError(.unencodable, field: "metadata value", offset: IGTLHeader.size, "a value of \(entry.value.count) bytes does not fit VALUE_SIZE (u32)")
+                throw IGTLError(
+                    .unencodable,
+                    field: "metadata value",
+                    offset: IGTLHeader.size,
+                    "a value of \(entry.value.count) bytes does not fit VALUE_SIZE (u32)"
+                )
             }
             header.appendBigEndian(UInt16(key.count))
             header.appendBigEndian(entry.encoding)
@@ -77,27 +92,49 @@ enum MetadataCodec {
             body.append(contentsOf: entry.value)
         }
         guard body.count <= Int(UInt32.max) else {
-            throw IGTLError(.unencodable, field: "metadata", offset: IGTLHeader.size, "metadata of \(body.count) bytes does not fit META_SIZE (u32)")
+            throw IGTLError(
+                .unencodable,
+                field: "metadata",
+                offset: IGTLHeader.size,
+                "metadata of \(body.count) bytes does not fit META_SIZE (u32)"
+            )
         }
         return (header, body)
     }
 
     /// Decodes the metadata header at `headerStart` (`headerSize` bytes) and the body after it
     /// (`bodySize` bytes) from `bytes`, a whole message.
-    static func decode(_ bytes: [UInt8], headerStart: Int, headerSize: Int, bodySize: Int) throws(IGTLError) -> [IGTLMetadataEntry] {
+    static func decode(_ bytes: [UInt8], headerStart: Int, headerSize: Int, bodySize: Int) throws(IGTLError)
+        -> [IGTLMetadataEntry]
+    {
         if headerSize == 0 {
             guard bodySize == 0 else {
-                throw IGTLError(.invalidMetadata, field: "metadata size", offset: IGTLHeader.size + 4, "no metadata header but \(bodySize) bytes of metadata")
+                throw IGTLError(
+                    .invalidMetadata,
+                    field: "metadata size",
+                    offset: IGTLHeader.size + 4,
+                    "no metadata header but \(bodySize) bytes of metadata"
+                )
             }
             return []
         }
         var reader = ByteReader(bytes, from: headerStart, to: headerStart + headerSize, base: 0)
         guard headerSize >= 2 else {
-            throw IGTLError(.invalidMetadata, field: "metadata header size", offset: IGTLHeader.size + 2, "metadata header of \(headerSize) bytes cannot hold its entry count")
+            throw IGTLError(
+                .invalidMetadata,
+                field: "metadata header size",
+                offset: IGTLHeader.size + 2,
+                "metadata header of \(headerSize) bytes cannot hold its entry count"
+            )
         }
         let count = Int(reader.read(UInt16.self))
         guard headerSize == 2 + 8 * count else {
-            throw IGTLError(.invalidMetadata, field: "metadata header size", offset: IGTLHeader.size + 2, "metadata header of \(headerSize) bytes but \(count) entries need \(2 + 8 * count)")
+            throw IGTLError(
+                .invalidMetadata,
+                field: "metadata header size",
+                offset: IGTLHeader.size + 2,
+                "metadata header of \(headerSize) bytes but \(count) entries need \(2 + 8 * count)"
+            )
         }
         var sizes: [(key: Int, encoding: UInt16, value: Int, offset: Int)] = []
         var total = 0
@@ -110,7 +147,12 @@ enum MetadataCodec {
             total += key + value
         }
         guard total == bodySize else {
-            throw IGTLError(.invalidMetadata, field: "metadata size", offset: IGTLHeader.size + 4, "entries add up to \(total) bytes of keys and values, the extended header says \(bodySize)")
+            throw IGTLError(
+                .invalidMetadata,
+                field: "metadata size",
+                offset: IGTLHeader.size + 4,
+                "entries add up to \(total) bytes of keys and values, the extended header says \(bodySize)"
+            )
         }
         var body = ByteReader(bytes, from: headerStart + headerSize, to: headerStart + headerSize + bodySize, base: 0)
         var entries: [IGTLMetadataEntry] = []

@@ -75,9 +75,13 @@ public struct IGTLStreamDecoder: Sendable {
             if header.bodySize > self.maximumBodySize {
                 throw self.fail(
                     IGTLError(
-                        .bodyTooLarge, field: "body size", offset: IGTLHeader.Offset.bodySize,
-                        "header announces a \(header.bodySize)-byte body, more than the maximum \(self.maximumBodySize)"),
-                    at: messageStart)
+                        .bodyTooLarge,
+                        field: "body size",
+                        offset: IGTLHeader.Offset.bodySize,
+                        "header announces a \(header.bodySize)-byte body, more than the maximum \(self.maximumBodySize)"
+                    ),
+                    at: messageStart
+                )
             }
             self.pendingHeader = header
         }
@@ -107,8 +111,16 @@ public struct IGTLStreamDecoder: Sendable {
         let left = self.bufferedByteCount
         guard left > 0 else { return }
         let field = left < IGTLHeader.size ? "header" : "body"
-        let expected = self.pendingHeader.map { "a \(IGTLHeader.size + Int($0.bodySize))-byte message" } ?? "a \(IGTLHeader.size)-byte header"
-        throw IGTLError(.truncated, field: field, offset: left, messageStreamOffset: self.streamOffset, "stream ended after \(left) bytes of \(expected)")
+        let expected =
+            self.pendingHeader.map { "a \(IGTLHeader.size + Int($0.bodySize))-byte message" }
+            ?? "a \(IGTLHeader.size)-byte header"
+        throw IGTLError(
+            .truncated,
+            field: field,
+            offset: left,
+            messageStreamOffset: self.streamOffset,
+            "stream ended after \(left) bytes of \(expected)"
+        )
     }
 
     private mutating func fail(_ error: IGTLError, at messageStart: Int) -> IGTLError {

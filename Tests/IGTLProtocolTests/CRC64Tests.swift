@@ -30,7 +30,7 @@ import Testing
         var state: UInt64 = 12345
         var bytes: [UInt8] = []
         for _ in 0..<1000 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             bytes.append(UInt8(truncatingIfNeeded: state >> 33))
         }
         #expect(IGTLCRC64.checksum(bytes) == IGTLCRC64.bitwiseChecksum(bytes))

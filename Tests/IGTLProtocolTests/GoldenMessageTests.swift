@@ -48,7 +48,11 @@ import Testing
     }
 
     @Test func transformEncodes() throws {
-        let message = IGTLMessage(deviceName: "DeviceName", timestamp: Self.goldenTimestamp, body: .transform(Self.goldenTransform))
+        let message = IGTLMessage(
+            deviceName: "DeviceName",
+            timestamp: Self.goldenTimestamp,
+            body: .transform(Self.goldenTransform)
+        )
         #expect(try message.encoded() == Golden.transform)
     }
 
@@ -63,23 +67,33 @@ import Testing
             message.metadata == [
                 IGTLMetadataEntry(key: "First patient age", encoding: 3, value: ascii("22")),
                 IGTLMetadataEntry(key: "Second patient age", encoding: 3, value: ascii("25")),
-            ])
+            ]
+        )
         #expect(message.metadataValue("Second patient age") == "25")
     }
 
     @Test func transformFormat2Encodes() throws {
         let message = IGTLMessage(
-            headerVersion: 2, deviceName: "DeviceName", timestamp: Self.goldenTimestamp, body: .transform(Self.goldenTransform),
+            headerVersion: 2,
+            deviceName: "DeviceName",
+            timestamp: Self.goldenTimestamp,
+            body: .transform(Self.goldenTransform),
             messageID: 1,
             metadata: [
                 IGTLMetadataEntry(key: "First patient age", value: "22"),
                 IGTLMetadataEntry(key: "Second patient age", value: "25"),
-            ])
+            ]
+        )
         #expect(try message.encoded() == Golden.transformFormat2)
     }
 
     @Test func statusDecodesAndEncodes() throws {
-        let status = IGTLStatus(code: IGTLStatus.Code.disabled, subcode: 10, errorName: "ACTUATOR_DISABLED", message: "Actuator A is disabled.")
+        let status = IGTLStatus(
+            code: IGTLStatus.Code.disabled,
+            subcode: 10,
+            errorName: "ACTUATOR_DISABLED",
+            message: "Actuator A is disabled."
+        )
         let message = try IGTLMessage.decode(Golden.status)
         #expect(message.typeName == "STATUS")
         #expect(message.deviceName == "DeviceName")
@@ -97,7 +111,11 @@ import Testing
         }
         #expect(s.encoding == 3)
         #expect(s.text == "Welcome to OpenIGTLink")
-        let built = IGTLMessage(deviceName: "DeviceName", timestamp: Self.goldenTimestamp, body: .string(IGTLString("Welcome to OpenIGTLink")))
+        let built = IGTLMessage(
+            deviceName: "DeviceName",
+            timestamp: Self.goldenTimestamp,
+            body: .string(IGTLString("Welcome to OpenIGTLink"))
+        )
         #expect(try built.encoded() == Golden.string)
     }
 
@@ -108,24 +126,32 @@ import Testing
             return
         }
         #expect(typeName == "POSITION")
-        #expect(abs(Double(p.x) - 46.0531) < 1e-4 && abs(Double(p.y) - 19.4709) < 1e-4 && abs(Double(p.z) - 46.0531) < 1e-4)
+        #expect(
+            abs(Double(p.x) - 46.0531) < 1e-4 && abs(Double(p.y) - 19.4709) < 1e-4 && abs(Double(p.z) - 46.0531) < 1e-4
+        )
         #expect(p.quaternion.count == 4)
         #expect(p.quaternion[0] == 0)
         #expect(abs(Double(p.quaternion[1]) - 0.57735) < 1e-5 && abs(Double(p.quaternion[2]) - 0.57735) < 1e-5)
         #expect(abs(Double(p.quaternion[3]) - 1.0 / 3.0) < 1e-6)
         let values = Self.floats(Array(Golden.position[58...]))
         let built = IGTLMessage(
-            deviceName: "DeviceName", timestamp: Self.goldenTimestamp,
-            body: .position(IGTLPosition(x: values[0], y: values[1], z: values[2], quaternion: Array(values[3...]))))
+            deviceName: "DeviceName",
+            timestamp: Self.goldenTimestamp,
+            body: .position(IGTLPosition(x: values[0], y: values[1], z: values[2], quaternion: Array(values[3...])))
+        )
         #expect(try built.encoded() == Golden.position)
     }
 
     /// protocols.md §3.6 (b): the pose of §1.4 as pyigtl packs it, header and CRC included.
     @Test func pyigtlTransformEncodes() throws {
-        let transform = try RigidTransform(matrix4x4: [[0, 0, 1, 12.5], [1, 0, 0, -34.25], [0, 1, 0, -1500], [0, 0, 0, 1]])
+        let transform = try RigidTransform(matrix4x4: [
+            [0, 0, 1, 12.5], [1, 0, 0, -34.25], [0, 1, 0, -1500], [0, 0, 0, 1],
+        ])
         let message = IGTLMessage(
-            deviceName: "CoilToTracker", timestamp: IGTLTimestamp(seconds: 1_700_000_000, nanoseconds: 250_000_000),
-            body: .transform(transform))
+            deviceName: "CoilToTracker",
+            timestamp: IGTLTimestamp(seconds: 1_700_000_000, nanoseconds: 250_000_000),
+            body: .transform(transform)
+        )
         #expect(try message.encoded() == Golden.pyigtlCoilToTracker)
         let decoded = try IGTLMessage.decode(Golden.pyigtlCoilToTracker)
         #expect(decoded == message)
@@ -137,8 +163,14 @@ import Testing
         #expect(
             header
                 == IGTLHeader(
-                    version: 2, typeName: "TRANSFORM", deviceName: "DeviceName", timestamp: Self.goldenTimestamp, bodySize: 117,
-                    crc: 0xF698_F64F_DAE2_66DD))
+                    version: 2,
+                    typeName: "TRANSFORM",
+                    deviceName: "DeviceName",
+                    timestamp: Self.goldenTimestamp,
+                    bodySize: 117,
+                    crc: 0xF698_F64F_DAE2_66DD
+                )
+        )
         #expect(try header.encoded() == Array(Golden.transformFormat2[..<58]))
     }
 }

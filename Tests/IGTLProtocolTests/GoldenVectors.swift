@@ -27,7 +27,8 @@ enum Golden {
 
     /// The 12 floats of the C library's TRANSFORM test data, in wire order.
     static let transformBody = hex(
-        "BF7473CD 3E4959E6 BE63DD98 BE4959E6 3E12491B 3F7852D6 3E63DD98 3F7852D6 BDC830AE 42383660 419BC467 42383660")
+        "BF7473CD 3E4959E6 BE63DD98 BE4959E6 3E12491B 3F7852D6 3E63DD98 3F7852D6 BDC830AE 42383660 419BC467 42383660"
+    )
 
     /// `igtl_test_data_transform.h`: header version 1, TRANSFORM, body 48, CRC f6dd2b8eb4df6dd2.
     static let transform =
@@ -82,5 +83,6 @@ enum Golden {
         00 00 00 00 00 00 00 00 00 00 00 00 00 00 3f 80
         00 00 3f 80 00 00 00 00 00 00 00 00 00 00 41 48
         00 00 c2 09 00 00 c4 bb 80 00
-        """)
+        """
+    )
 }

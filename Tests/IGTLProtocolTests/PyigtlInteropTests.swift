@@ -78,17 +78,35 @@ struct PyigtlInteropTests {
         let messages = [
             IGTLMessage(deviceName: "CoilToMRI", timestamp: timestamp, body: .transform(transforms[0])),
             IGTLMessage(
-                headerVersion: 2, deviceName: "CoilToTarget", timestamp: timestamp, body: .transform(transforms[1]), messageID: 77,
+                headerVersion: 2,
+                deviceName: "CoilToTarget",
+                timestamp: timestamp,
+                body: .transform(transforms[1]),
+                messageID: 77,
                 metadata: [
                     IGTLMetadataEntry(key: "TransformValid", value: "false"),
                     IGTLMetadataEntry(key: "TransformStatus", value: "coil missing"),
-                ]),
-            IGTLMessage(headerVersion: 2, deviceName: "HeadToTracker", timestamp: timestamp, body: .transform(transforms[2])),
+                ]
+            ),
+            IGTLMessage(
+                headerVersion: 2,
+                deviceName: "HeadToTracker",
+                timestamp: timestamp,
+                body: .transform(transforms[2])
+            ),
             IGTLMessage(deviceName: "Metrics", timestamp: timestamp, body: .string(IGTLString("{\"distanceMM\":1.5}"))),
             IGTLMessage(
-                headerVersion: 2, deviceName: "Metrics", timestamp: timestamp, body: .string(IGTLString("Ziel: M1 links — ok")),
-                messageID: 3),
-            IGTLMessage(deviceName: "Tracking", timestamp: timestamp, body: .status(IGTLStatus(code: 13, errorName: "LOST", message: "no frame"))),
+                headerVersion: 2,
+                deviceName: "Metrics",
+                timestamp: timestamp,
+                body: .string(IGTLString("Ziel: M1 links — ok")),
+                messageID: 3
+            ),
+            IGTLMessage(
+                deviceName: "Tracking",
+                timestamp: timestamp,
+                body: .status(IGTLStatus(code: 13, errorName: "LOST", message: "no frame"))
+            ),
         ]
         let input = try messages.map { try $0.encoded().map { hex2($0) }.joined() }.joined(separator: "\n") + "\n"
 

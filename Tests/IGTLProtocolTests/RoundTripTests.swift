@@ -11,10 +11,16 @@ import Testing
             let rotation = RigidTransform(rotation: rng.nextRotation(), translation: rng.nextGaussianVector(sigma: 300))
             let version: UInt16 = i % 2 == 0 ? 1 : 2
             let message = IGTLMessage(
-                headerVersion: version, deviceName: "CoilToMRI",
-                timestamp: IGTLTimestamp(seconds: UInt32(1_700_000_000 + i), nanoseconds: UInt32(rng.next() % 1_000_000_000)),
-                body: .transform(rotation), messageID: version == 2 ? UInt32(i) : 0,
-                metadata: version == 2 ? [IGTLMetadataEntry(key: "TransformValid", value: "true")] : [])
+                headerVersion: version,
+                deviceName: "CoilToMRI",
+                timestamp: IGTLTimestamp(
+                    seconds: UInt32(1_700_000_000 + i),
+                    nanoseconds: UInt32(rng.next() % 1_000_000_000)
+                ),
+                body: .transform(rotation),
+                messageID: version == 2 ? UInt32(i) : 0,
+                metadata: version == 2 ? [IGTLMetadataEntry(key: "TransformValid", value: "true")] : []
+            )
             let bytes = try message.encoded()
             #expect(bytes.count == 58 + 48 + (version == 2 ? 12 + 10 + 14 + 4 : 0))
             let decoded = try IGTLMessage.decode(bytes)
@@ -44,8 +50,13 @@ import Testing
         #expect(metadata[2].encoding == IGTLMetadataEntry.utf8)
         #expect(metadata[0].encoding == IGTLMetadataEntry.usASCII)
         let message = IGTLMessage(
-            headerVersion: 2, deviceName: "CoilToTarget", timestamp: IGTLTimestamp(seconds: 5, fraction: 7), body: .transform(.identity),
-            messageID: 42, metadata: metadata)
+            headerVersion: 2,
+            deviceName: "CoilToTarget",
+            timestamp: IGTLTimestamp(seconds: 5, fraction: 7),
+            body: .transform(.identity),
+            messageID: 42,
+            metadata: metadata
+        )
         let bytes = try message.encoded()
         // Extended header: 12, META_HEADER_SIZE = 2 + 8·5, MSG_ID 42.
         #expect(Array(bytes[58..<62]) == [0, 12, 0, 42])
@@ -59,7 +70,11 @@ import Testing
     /// A version-2 message without metadata still carries the entry count (as pyigtl writes it);
     /// a metadata header size of 0 is accepted on decoding.
     @Test func versionTwoWithoutMetadata() throws {
-        let message = IGTLMessage(headerVersion: 2, deviceName: "Server", body: .status(IGTLStatus(code: IGTLStatus.Code.ok)))
+        let message = IGTLMessage(
+            headerVersion: 2,
+            deviceName: "Server",
+            body: .status(IGTLStatus(code: IGTLStatus.Code.ok))
+        )
         let bytes = try message.encoded()
         #expect(Array(bytes[58..<70]) == [0, 12, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0])
         #expect(try IGTLMessage.decode(bytes) == message)
@@ -67,8 +82,13 @@ import Testing
         let content = Array(bytes[70..<(bytes.count - 2)])
         var body: [UInt8] = [0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] + content
         let header = IGTLHeader(
-            version: 2, typeName: "STATUS", deviceName: "Server", timestamp: .none, bodySize: UInt64(body.count),
-            crc: IGTLCRC64.checksum(body))
+            version: 2,
+            typeName: "STATUS",
+            deviceName: "Server",
+            timestamp: .none,
+            bodySize: UInt64(body.count),
+            crc: IGTLCRC64.checksum(body)
+        )
         body = try header.encoded() + body
         #expect(try IGTLMessage.decode(body) == message)
     }
@@ -87,7 +107,14 @@ import Testing
             .startStopReply(dataType: "TDATA", status: 1),
             .string(IGTLString("{\"distanceMM\":1.25}")),
             .string(IGTLString("SelectTarget M1-left")),
-            .status(IGTLStatus(code: IGTLStatus.Code.notReady, subcode: -3, errorName: "TRACKING_LOST", message: "no frame for 100 ms")),
+            .status(
+                IGTLStatus(
+                    code: IGTLStatus.Code.notReady,
+                    subcode: -3,
+                    errorName: "TRACKING_LOST",
+                    message: "no frame for 100 ms"
+                )
+            ),
             .position(IGTLPosition(x: 1, y: 2, z: 3, quaternion: [])),
             .position(IGTLPosition(x: 1, y: 2, z: 3, quaternion: [0, 0, 0]), typeName: "QTRANS"),
             .raw(typeName: "CAPABILITY", content: []),
@@ -109,7 +136,10 @@ import Testing
         #expect(get.count == 58)
         #expect(Array(get[2..<14]) == ascii("GET_TRANS") + [0, 0, 0])
         #expect(Array(get[42..<58]) == [0, 0, 0, 0, 0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 0])  // size 0, CRC of nothing 0
-        let stt = try IGTLMessage(deviceName: "", body: .startStreaming(dataType: "TDATA", IGTLStartStreaming(resolutionMS: 50, coordinateName: "RAS"))).encoded()
+        let stt = try IGTLMessage(
+            deviceName: "",
+            body: .startStreaming(dataType: "TDATA", IGTLStartStreaming(resolutionMS: 50, coordinateName: "RAS"))
+        ).encoded()
         #expect(Array(stt[58...]) == [0, 0, 0, 50] + ascii("RAS") + Array(repeating: 0, count: 29))
         let rts = try IGTLMessage(deviceName: "", body: .startStopReply(dataType: "TRANSFOR", status: 0)).encoded()
         #expect(Array(rts[2..<14]) == ascii("RTS_TRANSFOR"))
@@ -141,13 +171,26 @@ import Testing
         #expect(nonASCII?.field == "device name" && nonASCII?.offset == 16)
         let longType = failure(IGTLMessage(deviceName: "X", body: .get(dataType: "TRANSFORM")))  // GET_TRANSFORM is 13
         #expect(longType?.field == "type name" && longType?.offset == 2)
-        let metadataOnV1 = failure(IGTLMessage(deviceName: "X", body: .transform(.identity), metadata: [IGTLMetadataEntry(key: "a", value: "b")]))
+        let metadataOnV1 = failure(
+            IGTLMessage(
+                deviceName: "X",
+                body: .transform(.identity),
+                metadata: [IGTLMetadataEntry(key: "a", value: "b")]
+            )
+        )
         #expect(metadataOnV1?.kind == .unencodable)
         let version3 = failure(IGTLMessage(headerVersion: 3, deviceName: "X", body: .transform(.identity)))
         #expect(version3?.kind == .unsupportedVersion && version3?.offset == 0)
-        let longString = failure(IGTLMessage(deviceName: "X", body: .string(IGTLString(encoding: 3, bytes: Array(repeating: 65, count: 65536)))))
+        let longString = failure(
+            IGTLMessage(
+                deviceName: "X",
+                body: .string(IGTLString(encoding: 3, bytes: Array(repeating: 65, count: 65536)))
+            )
+        )
         #expect(longString?.field == "STRING length")
-        let longErrorName = failure(IGTLMessage(deviceName: "X", body: .status(IGTLStatus(code: 2, errorName: "ABCDEFGHIJKLMNOPQRSTU"))))
+        let longErrorName = failure(
+            IGTLMessage(deviceName: "X", body: .status(IGTLStatus(code: 2, errorName: "ABCDEFGHIJKLMNOPQRSTU")))
+        )
         #expect(longErrorName?.field == "STATUS error name" && longErrorName?.offset == 68)
     }
 

@@ -3,7 +3,9 @@ import IGTLProtocol
 import Testing
 
 /// Feeds `bytes` in chunks of `chunk` and collects every message (stops at the first error).
-func decodeAll(_ bytes: [UInt8], chunk: Int, maximumBodySize: UInt64 = IGTLStreamDecoder.defaultMaximumBodySize) throws(IGTLError) -> [IGTLMessage] {
+func decodeAll(_ bytes: [UInt8], chunk: Int, maximumBodySize: UInt64 = IGTLStreamDecoder.defaultMaximumBodySize)
+    throws(IGTLError) -> [IGTLMessage]
+{
     var decoder = IGTLStreamDecoder(maximumBodySize: maximumBodySize)
     var out: [IGTLMessage] = []
     var i = 0
@@ -18,7 +20,8 @@ func decodeAll(_ bytes: [UInt8], chunk: Int, maximumBodySize: UInt64 = IGTLStrea
 
 @Suite struct StreamDecoderTests {
     static let allGolden = [
-        Golden.transform, Golden.transformFormat2, Golden.status, Golden.string, Golden.position, Golden.pyigtlCoilToTracker,
+        Golden.transform, Golden.transformFormat2, Golden.status, Golden.string, Golden.position,
+        Golden.pyigtlCoilToTracker,
     ]
 
     /// The ByteToMessageDecoderVerifier idea: one byte at a time, odd chunk sizes and all at
@@ -158,7 +161,10 @@ func decodeAll(_ bytes: [UInt8], chunk: Int, maximumBodySize: UInt64 = IGTLStrea
     }
 
     @Test func wrongContentSizeIsMalformedAndNotFatal() throws {
-        let short = try IGTLMessage(deviceName: "X", body: .raw(typeName: "TRANSFORM", content: Array(repeating: 0, count: 47))).encoded()
+        let short = try IGTLMessage(
+            deviceName: "X",
+            body: .raw(typeName: "TRANSFORM", content: Array(repeating: 0, count: 47))
+        ).encoded()
         var decoder = IGTLStreamDecoder()
         decoder.feed(short + Golden.string)
         do {
