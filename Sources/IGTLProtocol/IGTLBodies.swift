@@ -48,7 +48,8 @@ public struct IGTLStatus: Hashable, Sendable {
 }
 
 /// STRING content (`protocols.md` §3.3): ENCODING u16 (IANA MIBenum), LENGTH u16, then the bytes
-/// with no terminator. At most 65535 bytes.
+/// with no terminator. At most 65535 bytes. On decoding, bytes after LENGTH are ignored (a LENGTH
+/// beyond the body is an error).
 public struct IGTLString: Hashable, Sendable {
     public var encoding: UInt16
     public var bytes: [UInt8]

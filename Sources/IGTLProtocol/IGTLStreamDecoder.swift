@@ -34,8 +34,9 @@ public struct IGTLStreamDecoder: Sendable {
     private var pendingHeader: IGTLHeader?
     private var failure: IGTLError?
 
+    /// `maximumBodySize` is clamped to what an in-memory array can hold (`Int.max` minus the header).
     public init(maximumBodySize: UInt64 = IGTLStreamDecoder.defaultMaximumBodySize) {
-        self.maximumBodySize = maximumBodySize
+        self.maximumBodySize = min(maximumBodySize, UInt64(Int.max - IGTLHeader.size))
     }
 
     /// Bytes fed but not yet returned as messages.

@@ -198,3 +198,21 @@ func decodeAll(_ bytes: [UInt8], chunk: Int, maximumBodySize: UInt64 = IGTLStrea
         }
     }
 }
+
+@Suite struct StreamDecoderLimitTests {
+    /// A limit beyond what memory can hold is clamped, so a 2⁶⁴−1-byte header is still refused
+    /// rather than overflowing.
+    @Test func hugeLimitIsClamped() {
+        var decoder = IGTLStreamDecoder(maximumBodySize: .max)
+        #expect(decoder.maximumBodySize == UInt64(Int.max - 58))
+        var header = Array(Golden.transform[..<58])
+        for i in 42..<50 { header[i] = 0xFF }
+        decoder.feed(header)
+        do {
+            _ = try decoder.next()
+            Issue.record("a 2^64-1-byte body was accepted")
+        } catch {
+            #expect(error.kind == .bodyTooLarge && error.message.contains("18446744073709551615"))
+        }
+    }
+}
