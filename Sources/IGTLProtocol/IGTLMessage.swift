@@ -92,8 +92,17 @@ public struct IGTLMessage: Equatable, Sendable {
     /// The whole message, header then body, in one array. Throws when a name does not fit or is
     /// not ASCII, a field overflows, or metadata is set on a header-version-1 message.
     public func encoded() throws(IGTLError) -> [UInt8] {
-        let content = try Self.encodeContent(self.body)
         var out: [UInt8] = []
+        out.reserveCapacity(IGTLHeader.size + IGTLExtendedHeader.size + 64)
+        try self.encode(into: &out)
+        return out
+    }
+
+    /// Appends the whole message to `out`, so a sender can reuse one buffer
+    /// (`removeAll(keepingCapacity: true)` between messages) and write several messages at once.
+    /// On error `out` is left as it was.
+    public func encode(into out: inout [UInt8]) throws(IGTLError) {
+        let start = out.count
         let metadata: (header: [UInt8], body: [UInt8])?
         switch self.headerVersion {
         case 1:
@@ -116,40 +125,56 @@ public struct IGTLMessage: Equatable, Sendable {
                 "header version \(self.headerVersion) is not 1 or 2"
             )
         }
-        let bodySize = content.count + (metadata.map { IGTLExtendedHeader.size + $0.header.count + $0.body.count } ?? 0)
-        out.reserveCapacity(IGTLHeader.size + bodySize)
+        // Body size and CRC are filled in once the body is written.
         let header = IGTLHeader(
             version: self.headerVersion,
             typeName: self.typeName,
             deviceName: self.deviceName,
             timestamp: self.timestamp,
-            bodySize: UInt64(bodySize),
+            bodySize: 0,
             crc: 0
         )
         try header.encode(into: &out)
-        if let metadata {
-            out.appendBigEndian(UInt16(IGTLExtendedHeader.size))
-            out.appendBigEndian(UInt16(metadata.header.count))
-            out.appendBigEndian(UInt32(metadata.body.count))
-            out.appendBigEndian(self.messageID)
-            out.append(contentsOf: content)
-            out.append(contentsOf: metadata.header)
-            out.append(contentsOf: metadata.body)
-        } else {
-            out.append(contentsOf: content)
+        do {
+            if let metadata {
+                out.appendBigEndian(UInt16(IGTLExtendedHeader.size))
+                out.appendBigEndian(UInt16(metadata.header.count))
+                out.appendBigEndian(UInt32(metadata.body.count))
+                out.appendBigEndian(self.messageID)
+                try Self.appendContent(self.body, into: &out, offset: IGTLHeader.size + IGTLExtendedHeader.size)
+                out.append(contentsOf: metadata.header)
+                out.append(contentsOf: metadata.body)
+            } else {
+                try Self.appendContent(self.body, into: &out, offset: IGTLHeader.size)
+            }
+        } catch {
+            out.removeSubrange(start...)
+            throw error
         }
-        out.storeBigEndian(IGTLCRC64.checksum(out[IGTLHeader.size...]), at: IGTLHeader.Offset.crc)
-        return out
+        let bodyStart = start + IGTLHeader.size
+        out.storeBigEndian(UInt64(out.count - bodyStart), at: start + IGTLHeader.Offset.bodySize)
+        out.storeBigEndian(IGTLCRC64.checksum(out[bodyStart...]), at: start + IGTLHeader.Offset.crc)
     }
 
     /// The content bytes of a body (for version 2, what goes between the extended header and the metadata).
     public static func encodeContent(_ body: IGTLBody) throws(IGTLError) -> [UInt8] {
-        let start = IGTLHeader.size
         var out: [UInt8] = []
+        try self.appendContent(body, into: &out, offset: IGTLHeader.size)
+        return out
+    }
+
+    /// Appends the content of `body` to `out`; `offset` is the content's offset in the message, for errors.
+    static func appendContent(_ body: IGTLBody, into out: inout [UInt8], offset start: Int) throws(IGTLError) {
         switch body {
         case .transform(let transform):
-            out.reserveCapacity(IGTLTransformContent.size)
-            for v in IGTLTransformContent.values(transform) { out.appendBigEndian(v) }
+            let r = transform.rotation
+            let t = transform.translation
+            for j in 0..<3 {
+                for i in 0..<3 { out.appendBigEndian(Float(r[i, j])) }
+            }
+            out.appendBigEndian(Float(t.x))
+            out.appendBigEndian(Float(t.y))
+            out.appendBigEndian(Float(t.z))
         case .position(let p, _):
             guard [0, 3, 4].contains(p.quaternion.count) else {
                 throw IGTLError(
@@ -218,9 +243,8 @@ public struct IGTLMessage: Equatable, Sendable {
         case .startStopReply(_, let status):
             out.append(status)
         case .raw(_, let content):
-            out = content
+            out.append(contentsOf: content)
         }
-        return out
     }
 
     // MARK: Decoding

@@ -207,3 +207,32 @@ import Testing
         }
     }
 }
+
+@Suite struct EncodeIntoTests {
+    /// Appending into one buffer gives the messages back to back; a failed message leaves the
+    /// buffer as it was.
+    @Test func appendsAndRollsBack() throws {
+        let a = try IGTLMessage.decode(Golden.transformFormat2)
+        let b = try IGTLMessage.decode(Golden.status)
+        var buffer: [UInt8] = []
+        try a.encode(into: &buffer)
+        try b.encode(into: &buffer)
+        #expect(buffer == Golden.transformFormat2 + Golden.status)
+        let bad = IGTLMessage(
+            headerVersion: 2,
+            deviceName: "X",
+            body: .status(IGTLStatus(code: 2, errorName: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        )
+        do {
+            try bad.encode(into: &buffer)
+            Issue.record("a 26-character error name was encoded")
+        } catch {
+            // Version 2: the content starts after the 12-byte extended header.
+            #expect(error.field == "STATUS error name" && error.offset == 80)
+        }
+        #expect(buffer == Golden.transformFormat2 + Golden.status)
+        buffer.removeAll(keepingCapacity: true)
+        try b.encode(into: &buffer)
+        #expect(buffer == Golden.status)
+    }
+}
