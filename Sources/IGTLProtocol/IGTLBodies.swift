@@ -146,3 +146,29 @@ public enum IGTLTransformContent {
         )
     }
 }
+
+/// One tool of a TDATA message (`protocols.md` §3.3): NAME char[20], TYPE u8 (1 tracker, 2 6D,
+/// 3 3D, 4 5D), a reserved byte (written 0), then the 12 float32 of the TRANSFORM layout: 70 bytes.
+public struct IGTLTrackingDataElement: Equatable, Sendable {
+    public static let size = 70
+    public static let nameWidth = 20
+
+    /// Instrument types.
+    public enum InstrumentType {
+        public static let tracker: UInt8 = 1
+        public static let sixDOF: UInt8 = 2
+        public static let threeDOF: UInt8 = 3
+        public static let fiveDOF: UInt8 = 4
+    }
+
+    /// At most 20 ASCII characters.
+    public var name: String
+    public var type: UInt8
+    public var transform: RigidTransform
+
+    public init(name: String, type: UInt8 = InstrumentType.sixDOF, transform: RigidTransform) {
+        self.name = name
+        self.type = type
+        self.transform = transform
+    }
+}

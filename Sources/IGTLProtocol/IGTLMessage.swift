@@ -6,6 +6,8 @@ public enum IGTLBody: Equatable, Sendable {
     case transform(RigidTransform)
     /// `POSITION` (or its alias `QTRANS`, kept in `typeName`).
     case position(IGTLPosition, typeName: String = "POSITION")
+    /// `TDATA`: several tools' transforms in one message.
+    case trackingData([IGTLTrackingDataElement])
     /// `STATUS`.
     case status(IGTLStatus)
     /// `STRING`.
@@ -26,6 +28,7 @@ public enum IGTLBody: Equatable, Sendable {
         switch self {
         case .transform: "TRANSFORM"
         case .position(_, let typeName): typeName
+        case .trackingData: "TDATA"
         case .status: "STATUS"
         case .string: "STRING"
         case .get(let t): "GET_" + t
@@ -175,6 +178,19 @@ public struct IGTLMessage: Equatable, Sendable {
             out.appendBigEndian(Float(t.x))
             out.appendBigEndian(Float(t.y))
             out.appendBigEndian(Float(t.z))
+        case .trackingData(let elements):
+            for (k, element) in elements.enumerated() {
+                let name = try TextField.encode(
+                    element.name,
+                    width: IGTLTrackingDataElement.nameWidth,
+                    field: "TDATA name",
+                    offset: start + k * IGTLTrackingDataElement.size
+                )
+                out.appendPadded(name, width: IGTLTrackingDataElement.nameWidth)
+                out.append(element.type)
+                out.append(0)
+                try self.appendContent(.transform(element.transform), into: &out, offset: start)
+            }
         case .position(let p, _):
             guard [0, 3, 4].contains(p.quaternion.count) else {
                 throw IGTLError(
@@ -367,6 +383,23 @@ public struct IGTLMessage: Equatable, Sendable {
                 IGTLPosition(x: values[0], y: values[1], z: values[2], quaternion: Array(values[3...])),
                 typeName: typeName
             )
+        case "TDATA":
+            guard size % IGTLTrackingDataElement.size == 0 else { throw wrongSize("a multiple of 70") }
+            var elements: [IGTLTrackingDataElement] = []
+            for k in 0..<size / IGTLTrackingDataElement.size {
+                let at = start + k * IGTLTrackingDataElement.size
+                let name = try TextField.decode(
+                    bytes[at..<at + IGTLTrackingDataElement.nameWidth],
+                    field: "TDATA name",
+                    offset: at
+                )
+                reader.index = at + IGTLTrackingDataElement.nameWidth
+                let type = reader.read(UInt8.self)
+                _ = reader.read(UInt8.self)
+                let transform = IGTLTransformContent.transform((0..<12).map { _ in reader.readFloat() })
+                elements.append(IGTLTrackingDataElement(name: name, type: type, transform: transform))
+            }
+            return .trackingData(elements)
         case "STATUS":
             guard size >= IGTLStatus.fixedSize else { throw wrongSize("at least 30") }
             let code = reader.read(UInt16.self)

@@ -17,6 +17,8 @@ import Testing
             ("STATUS", Golden.status, 0x98EE_43EE_D8E4_31CF),
             ("STRING", Golden.string, 0xCEF1_B42A_7011_04D4),
             ("POSITION", Golden.position, 0x6BC8_D628_2B79_A3A1),
+            ("POSITION format 2", Golden.positionFormat2, 0xC711_1642_7681_C1E2),
+            ("TDATA", Golden.trackingData, 0x5C7C_EBFD_2767_6877),
             ("pyigtl TRANSFORM", Golden.pyigtlCoilToTracker, 0x431B_FFA4_56CA_4278),
         ] as [(String, [UInt8], UInt64)]
     )

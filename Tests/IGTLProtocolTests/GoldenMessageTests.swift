@@ -173,4 +173,40 @@ import Testing
         )
         #expect(try header.encoded() == Array(Golden.transformFormat2[..<58]))
     }
+
+    @Test func positionFormat2DecodesAndEncodes() throws {
+        let message = try IGTLMessage.decode(Golden.positionFormat2)
+        let plain = try IGTLMessage.decode(Golden.position)
+        #expect(message.headerVersion == 2 && message.messageID == 1)
+        #expect(message.body == plain.body)
+        #expect(message.metadataValue("First patient age") == "22")
+        #expect(message.metadataValue("Second patient age") == "25")
+        var built = plain
+        built.headerVersion = 2
+        built.messageID = 1
+        built.metadata = [
+            IGTLMetadataEntry(key: "First patient age", value: "22"),
+            IGTLMetadataEntry(key: "Second patient age", value: "25"),
+        ]
+        #expect(try built.encoded() == Golden.positionFormat2)
+    }
+
+    @Test func trackingDataDecodesAndEncodes() throws {
+        let message = try IGTLMessage.decode(Golden.trackingData)
+        let elements = (0..<3).map {
+            IGTLTrackingDataElement(
+                name: "Tracker\($0)",
+                type: IGTLTrackingDataElement.InstrumentType.sixDOF,
+                transform: Self.goldenTransform
+            )
+        }
+        #expect(message.typeName == "TDATA")
+        #expect(message.body == .trackingData(elements))
+        let built = IGTLMessage(
+            deviceName: "DeviceName",
+            timestamp: Self.goldenTimestamp,
+            body: .trackingData(elements)
+        )
+        #expect(try built.encoded() == Golden.trackingData)
+    }
 }

@@ -85,4 +85,25 @@ enum Golden {
         00 00 c2 09 00 00 c4 bb 80 00
         """
     )
+
+    /// `igtl_test_data_positionFormat2.h`: header version 2, the POSITION above, message ID 1 and
+    /// the same two metadata entries as the TRANSFORM format 2 vector; body 0x61.
+    static let positionFormat2 =
+        hex("00 02  50 4f 53 49 54 49 4f 4e 00 00 00 00")
+        + hex(deviceNameField) + hex(timestampField)
+        + hex("00 00 00 00 00 00 00 61  c7 11 16 42 76 81 c1 e2")
+        + hex("00 0c 00 12 00 00 00 27 00 00 00 01")
+        + hex("42383660 419bc467 42383660 00000000 3f13cd3a 3f13cd3a 3eaaaaab")
+        + hex("00 02  00 11 00 03 00 00 00 02  00 12 00 03 00 00 00 02")
+        + ascii("First patient age22Second patient age25")
+
+    /// `igtl_test_data_tdata.h`: three tools "Tracker0" … "Tracker2", type 2 (6D), each with the
+    /// TRANSFORM test matrix; body 0xd2 = 3 × 70.
+    static let trackingData =
+        hex("00 01  54 44 41 54 41 00 00 00 00 00 00 00")
+        + hex(deviceNameField) + hex(timestampField)
+        + hex("00 00 00 00 00 00 00 d2  5c 7c eb fd 27 67 68 77")
+        + (0..<3).flatMap { k in
+            ascii("Tracker\(k)") + [UInt8](repeating: 0, count: 12) + [0x02, 0x00] + transformBody
+        }
 }

@@ -21,7 +21,7 @@ func decodeAll(_ bytes: [UInt8], chunk: Int, maximumBodySize: UInt64 = IGTLStrea
 @Suite struct StreamDecoderTests {
     static let allGolden = [
         Golden.transform, Golden.transformFormat2, Golden.status, Golden.string, Golden.position,
-        Golden.pyigtlCoilToTracker,
+        Golden.positionFormat2, Golden.trackingData, Golden.pyigtlCoilToTracker,
     ]
 
     /// The ByteToMessageDecoderVerifier idea: one byte at a time, odd chunk sizes and all at
