@@ -216,3 +216,35 @@ func decodeAll(_ bytes: [UInt8], chunk: Int, maximumBodySize: UInt64 = IGTLStrea
         }
     }
 }
+
+@Suite struct ExtendedHeaderTests {
+    /// A version-2 body too short for the extended header, and an EXT_HEADER_SIZE below 12.
+    @Test func shortOrUndersizedExtendedHeader() throws {
+        func message(_ body: [UInt8]) throws(IGTLError) -> [UInt8] {
+            let header = IGTLHeader(
+                version: 2,
+                typeName: "STRING",
+                deviceName: "X",
+                timestamp: .none,
+                bodySize: UInt64(body.count),
+                crc: IGTLCRC64.checksum(body)
+            )
+            return try header.encoded() + body
+        }
+        do {
+            _ = try IGTLMessage.decode(try message([0, 12, 0, 0]))
+            Issue.record("4-byte version-2 body accepted")
+        } catch {
+            #expect(error.kind == .invalidExtendedHeader)
+        }
+        do {
+            _ = try IGTLMessage.decode(try message([0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0]))
+            Issue.record("EXT_HEADER_SIZE 8 accepted")
+        } catch {
+            #expect(error.kind == .invalidExtendedHeader && error.field == "extended header size" && error.offset == 58)
+        }
+        // A valid one for contrast: extended header, STRING content "", metadata count 0.
+        let ok = try IGTLMessage.decode(try message([0, 12, 0, 2, 0, 0, 0, 0, 0, 0, 0, 9, 0, 3, 0, 0, 0, 0]))
+        #expect(ok.body == .string(IGTLString(encoding: 3, bytes: [])) && ok.messageID == 9)
+    }
+}
