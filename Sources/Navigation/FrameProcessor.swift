@@ -93,6 +93,11 @@ public struct NavigationOutput: Sendable, Equatable {
     public var invalidity: NavigationInvalidity
     public var isValid: Bool { self.invalidity.isEmpty }
 
+    /// The coil marker's and head reference's statuses in this frame; nil when the frame has no such
+    /// tool. `.partlyOutOfVolume` poses are used (unless configured otherwise) but less accurate.
+    public var coilStatus: ToolStatus?
+    public var headStatus: ToolStatus?
+
     public var coilToTracker: RigidTransform?
     public var headToTracker: RigidTransform?
     public var coilToHead: RigidTransform?
@@ -150,7 +155,7 @@ public struct FrameProcessor: Sendable {
     /// past the last one processed (equal, or behind in 32-bit serial-number arithmetic, so the NDI
     /// counter may wrap).
     public mutating func process(frame: TrackerFrame, nowNanoseconds: UInt64) -> NavigationOutput {
-        var invalidity: NavigationInvalidity = []
+        var invalidity = NavigationInvalidity(rawValue: 0)  // not `[]`: an array literal may allocate unoptimised
         let age = nowNanoseconds >= frame.hostReceiveNanoseconds ? nowNanoseconds - frame.hostReceiveNanoseconds : 0
         if age > self.configuration.maxFrameAgeNanoseconds { invalidity.insert(.stale) }
         if let last = self.lastFrameNumber {
@@ -160,10 +165,10 @@ public struct FrameProcessor: Sendable {
             self.lastFrameNumber = frame.deviceFrameNumber
         }
 
-        let coilMarkerToTracker = Self.pose(
+        let (coilStatus, coilMarkerToTracker) = Self.pose(
             in: frame.tools, named: self.configuration.coilToolName, hint: &self.coilIndexHint,
             acceptPartlyOutOfVolume: self.configuration.acceptPartlyOutOfVolume)
-        let headToTracker = Self.pose(
+        let (headStatus, headToTracker) = Self.pose(
             in: frame.tools, named: self.configuration.headToolName, hint: &self.headIndexHint,
             acceptPartlyOutOfVolume: self.configuration.acceptPartlyOutOfVolume)
         if coilMarkerToTracker == nil { invalidity.insert(.coilMissing) }
@@ -195,17 +200,18 @@ public struct FrameProcessor: Sendable {
 
         return NavigationOutput(
             deviceFrameNumber: frame.deviceFrameNumber, hostReceiveNanoseconds: t, ageNanoseconds: age,
-            invalidity: invalidity, coilToTracker: coilToTracker, headToTracker: headToTracker, coilToHead: coilToHead,
+            invalidity: invalidity, coilStatus: coilStatus, headStatus: headStatus, coilToTracker: coilToTracker, headToTracker: headToTracker, coilToHead: coilToHead,
             coilToMRI: coilToMRI, error: error,
             onTarget: OnTargetStatus(
                 state: self.onTargetTracker.state, dwellNanoseconds: self.onTargetTracker.dwellNanoseconds(at: t))
         )
     }
 
-    /// The named tool's finite pose, if the frame has one. Tries `hint` first, then scans; no allocation.
+    /// The named tool's status (nil when absent) and its finite, usable pose. Tries `hint` first, then
+    /// scans; no allocation.
     @inline(__always)
     static func pose(in tools: [ToolSample], named name: String, hint: inout Int, acceptPartlyOutOfVolume: Bool)
-        -> RigidTransform?
+        -> (ToolStatus?, RigidTransform?)
     {
         var index = -1
         if hint < tools.count, tools[hint].name == name {
@@ -217,15 +223,15 @@ public struct FrameProcessor: Sendable {
                 i += 1
             }
         }
-        guard index >= 0 else { return nil }
+        guard index >= 0 else { return (nil, nil) }
         hint = index
-        let sample = tools[index]
-        switch sample.status {
+        let status = tools[index].status
+        switch status {
         case .ok: break
-        case .partlyOutOfVolume: if !acceptPartlyOutOfVolume { return nil }
-        case .missing, .disabled: return nil
+        case .partlyOutOfVolume: if !acceptPartlyOutOfVolume { return (status, nil) }
+        case .missing, .disabled: return (status, nil)
         }
-        guard let pose = sample.toolToTracker, pose.isFinite else { return nil }
-        return pose
+        guard let pose = tools[index].toolToTracker, pose.isFinite else { return (status, nil) }
+        return (status, pose)
     }
 }

@@ -60,6 +60,7 @@ private struct Scene {
         expectClose(e.inPlaneAtCortexMM.y, 0.4 - 20 * radians(fromDegrees: 1).tanForTest, 1e-9)
         #expect(out.onTarget.state == .acquiring(since: 1_000 * ms))
         #expect(out.onTarget.dwellNanoseconds == 0)
+        #expect(out.coilStatus == .ok && out.headStatus == .ok)
     }
 
     @Test func coilCalibrationComposesOnTheRight() {
@@ -167,6 +168,7 @@ private struct Scene {
         for status in [ToolStatus.missing, .disabled] {
             let out = run(&p, scene.frame(p.lastFrameNumber.map { $0 + 1 } ?? 1, at: 0, coilToTarget: delta, coilStatus: status))
             #expect(out.invalidity == .coilMissing)
+            #expect(out.coilStatus == status)
             #expect(out.invalidity.primaryReason?.description == "coil missing")
             #expect(out.coilToTracker == nil && out.coilToHead == nil && out.coilToMRI == nil && out.error == nil)
             #expect(out.headToTracker != nil)
@@ -182,7 +184,9 @@ private struct Scene {
         // Tool absent from the frame altogether.
         var f = scene.frame(12, at: 0, coilToTarget: delta)
         f.tools.removeLast()
-        #expect(run(&p, f).invalidity == .coilMissing)
+        out = run(&p, f)
+        #expect(out.invalidity == .coilMissing)
+        #expect(out.coilStatus == nil && out.headStatus == .ok)
         // A pose that is not finite counts as missing.
         f = scene.frame(13, at: 0, coilToTarget: delta)
         f.tools[1].toolToTracker = .translation(Vector3(.nan, 0, 0))
@@ -191,6 +195,7 @@ private struct Scene {
         // Partly out of volume: used by default, refused when configured.
         out = run(&p, scene.frame(14, at: 0, coilToTarget: delta, coilStatus: .partlyOutOfVolume))
         #expect(out.isValid)
+        #expect(out.coilStatus == .partlyOutOfVolume)
         var strict = scene.processor(NavigationConfiguration(acceptPartlyOutOfVolume: false))
         #expect(run(&strict, scene.frame(1, at: 0, coilToTarget: delta, headStatus: .partlyOutOfVolume)).invalidity == .headReferenceMissing)
 
