@@ -1,3 +1,4 @@
+import Geometry
 import Navigation
 import Testing
 
@@ -126,5 +127,74 @@ private let ms: UInt64 = 1_000_000
         var m = onTracker()
         m.reset()
         #expect(m.state == .off)
+    }
+}
+
+/// The on-target rule restated without a state machine: at frame i the coil is on target when some
+/// earlier frame k ≤ i ended a run of consecutive valid frames that all met the on-conditions and
+/// lasted at least the dwell, and no frame in (k, i] was invalid or exceeded an off-threshold.
+@Suite struct OnTargetTrackerReferenceTests {
+    private struct Sample {
+        var t: UInt64, valid: Bool, distance: Double, tilt: Double, twist: Double
+    }
+
+    private func referenceOn(_ s: [Sample], _ i: Int, _ th: OnTargetThresholds) -> Bool {
+        // Stated independently of OnTargetThresholds.meetsOn/exceedsOff.
+        func meetsOn(_ x: Sample) -> Bool {
+            x.valid && x.distance < th.onDistanceMM && x.tilt < th.onTiltDegrees
+                && x.twist > -th.onTwistDegrees && x.twist < th.onTwistDegrees
+        }
+        func keeps(_ x: Sample) -> Bool {
+            x.valid && x.distance <= th.offDistanceMM && x.tilt <= th.offTiltDegrees
+                && x.twist >= -th.offTwistDegrees && x.twist <= th.offTwistDegrees
+        }
+        for k in stride(from: i, through: 0, by: -1) {
+            if k < i && !keeps(s[k + 1]) { return false }
+            guard meetsOn(s[k]) else { continue }
+            var r = k
+            while r > 0 && meetsOn(s[r - 1]) { r -= 1 }
+            if s[k].t - s[r].t >= th.dwellNanoseconds { return true }
+        }
+        return false
+    }
+
+    @Test func randomSequencesAgreeWithTheReference() {
+        var rng = SplitMix64(seed: 0x0E7A_26E7)
+        let thresholdSets = [
+            OnTargetThresholds.standard,
+            OnTargetThresholds(dwellNanoseconds: 0),
+            OnTargetThresholds(onDistanceMM: 2, onTiltDegrees: 3, onTwistDegrees: 5, dwellNanoseconds: 120_000_000,
+                               offDistanceMM: 2, offTiltDegrees: 3, offTwistDegrees: 5),
+        ]
+        var onCount = 0, holdingCount = 0
+        for th in thresholdSets {
+            for _ in 0..<200 {
+                var samples: [Sample] = []
+                var t: UInt64 = 1_000_000_000
+                // Metrics drawn mostly near the thresholds, with runs of similar values.
+                var level = rng.nextUnitDouble()
+                for _ in 0..<120 {
+                    if rng.nextUnitDouble() < 0.1 { level = rng.nextUnitDouble() }
+                    t += UInt64(rng.nextUnitDouble() * 150_000_000)
+                    let scale = 2.5 * level
+                    samples.append(Sample(
+                        t: t, valid: rng.nextUnitDouble() > 0.02,
+                        distance: scale * rng.nextUnitDouble(), tilt: 2 * scale * rng.nextUnitDouble(),
+                        twist: 4 * scale * (2 * rng.nextUnitDouble() - 1)))
+                }
+                var m = OnTargetTracker(thresholds: th)
+                for (i, x) in samples.enumerated() {
+                    let state = x.valid
+                        ? m.update(timeNanoseconds: x.t, distanceMM: x.distance, tiltDegrees: x.tilt, twistDegrees: x.twist)
+                        : m.updateInvalid()
+                    #expect(state.isOnTarget == referenceOn(samples, i, th), "frame \(i): \(state)")
+                    if case .on = state { onCount += 1 }
+                    if case .holding = state { holdingCount += 1 }
+                }
+            }
+        }
+        // The sequences do exercise every state.
+        #expect(onCount > 1_000)
+        #expect(holdingCount > 100)
     }
 }
