@@ -30,6 +30,10 @@ let package = Package(
         .target(name: "Formats", dependencies: ["Geometry"]),
         // What trackers report (frames, tool samples, statuses) and where they are (tracker URLs).
         .target(name: "TrackerCore", dependencies: ["Geometry"]),
+        // The per-frame navigation maths: coil pose in MRI space against the planned target (error
+        // decomposition in the SimNIBS coil frame) and the on-target state with hysteresis and dwell.
+        // Pure, synchronous, no Foundation, no I/O, no allocation per frame.
+        .target(name: "Navigation", dependencies: ["Geometry", "TrackerCore"]),
         // The deterministic mock tracker's simulation: scenario files (Mock/scenarios/) and the
         // engine that turns a scenario and a seed into per-frame tool states. Pure, no clock read.
         .target(name: "MockTracker", dependencies: ["Geometry", "Formats"]),
@@ -73,6 +77,7 @@ let package = Package(
         .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
+        .testTarget(name: "NavigationTests", dependencies: ["Navigation", "Geometry", "TrackerCore"]),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(name: "IGTLProtocolTests", dependencies: ["IGTLProtocol", "Geometry"]),
