@@ -65,7 +65,7 @@ let package = Package(
             name: "CoilNavCLI",
             dependencies: [
                 "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
-                "MockTracker", "MockTrackerServer",
+                "MockTracker", "MockTrackerServer", "Navigation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

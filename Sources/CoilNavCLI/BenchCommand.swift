@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Formats
 import Geometry
+import Navigation
 import Registration
+import TrackerCore
 
 /// `coilnav bench`: measures the registration maths on the demo patient. Build in release mode
 /// for meaningful figures: `swift run -c release coilnav bench`.
@@ -111,6 +113,37 @@ struct BenchCommand: ParsableCommand {
         results.append(
             try Stopwatch.measure("pivot calibration, 200 poses", iterations: n(2000)) {
                 try PivotCalibration.calibrate(markerToTracker: poses).rmsMM
+            })
+
+        // The per-frame navigation pipeline (issue 4's goal: ≤ 10 µs per frame): coil and head
+        // reference from one frame → coilToHead → coilToMRI → error against the target → on-target.
+        let target = NavigationTarget(
+            name: "DLPFC", targetToMRI: RigidTransform(rotation: rng.nextRotation(), translation: Vector3(-53, 56, 34)),
+            coilToCortexMM: 21)
+        var processor = FrameProcessor(
+            coilCalibration: RigidTransform(rotation: rng.nextRotation(angleRadians: 0.1), translation: Vector3(0, 0, -40)),
+            headToMRI: truth, activeTarget: target)
+        let headToTracker = RigidTransform(rotation: rng.nextRotation(), translation: Vector3(20, -40, -1450))
+        let frames: [TrackerFrame] = (0..<1000).map { _ in
+            // The coil within a few millimetres and degrees of the target, as when holding it there.
+            let coilToMRI = target.targetToMRI
+                * RigidTransform(rotation: rng.nextRotation(angleRadians: radians(fromDegrees: 2)), translation: rng.nextGaussianVector(sigma: 1))
+            let coilMarkerToTracker = headToTracker * truth.inverse * coilToMRI * processor.coilCalibration.inverse
+            return TrackerFrame(
+                deviceFrameNumber: 0, hostReceiveNanoseconds: 0,
+                tools: [
+                    ToolSample(name: "head", handle: 1, status: .ok, toolToTracker: headToTracker, rmsErrorMM: 0.1, portStatus: 0x31),
+                    ToolSample(name: "coil", handle: 2, status: .ok, toolToTracker: coilMarkerToTracker, rmsErrorMM: 0.1, portStatus: 0x31),
+                ])
+        }
+        var frameIndex = 0
+        results.append(
+            Stopwatch.measure("navigation pipeline, per frame", iterations: n(2000), callsPerSample: 100, goalMicroseconds: 10) {
+                frameIndex += 1
+                var f = frames[frameIndex % frames.count]
+                f.deviceFrameNumber = UInt32(truncatingIfNeeded: frameIndex)
+                f.hostReceiveNanoseconds = UInt64(frameIndex) * 2_500_000
+                return processor.process(frame: f, nowNanoseconds: f.hostReceiveNanoseconds).error?.distanceMM ?? -1
             })
 
         #if DEBUG
