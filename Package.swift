@@ -72,6 +72,8 @@ let package = Package(
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
         // A small probe of the FTDI transport that TrackerTransportTests runs under umockdev.
         .executableTarget(name: "coilnav-usbprobe", dependencies: ["TrackerTransport"]),
+        // Helpers shared by the test targets: running programs, finding the interop Python.
+        .target(name: "CoilNavTestSupport", path: "Tests/CoilNavTestSupport"),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "Geometry"]),
         .testTarget(name: "SurfaceTests", dependencies: ["Geometry", "Registration", "Planning"]),
@@ -80,10 +82,10 @@ let package = Package(
         .testTarget(name: "NavigationTests", dependencies: ["Navigation", "Geometry", "TrackerCore"]),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
-        .testTarget(name: "IGTLProtocolTests", dependencies: ["IGTLProtocol", "Geometry"]),
+        .testTarget(name: "IGTLProtocolTests", dependencies: ["CoilNavTestSupport", "IGTLProtocol", "Geometry"]),
         .testTarget(
             name: "TrackerTransportTests",
-            dependencies: ["TrackerTransport", "TrackerCore", "coilnav-usbprobe"],
+            dependencies: ["CoilNavTestSupport", "TrackerTransport", "TrackerCore", "coilnav-usbprobe"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -92,13 +94,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MockTrackerServerTests",
-            dependencies: ["MockTrackerServer", "MockTracker", "NDIProtocol", "TrackerTransport", "Geometry", "coilnav"],
+            dependencies: ["CoilNavTestSupport", "MockTrackerServer", "MockTracker", "NDIProtocol", "TrackerTransport", "Geometry", "coilnav"],
             exclude: ["interop"]
         ),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: [
+            dependencies: ["CoilNavTestSupport", 
                 "coilnav", "Geometry", "Registration", "Planning", "Formats", "TrackerCore", "TrackerTransport", "NDITracker",
                 "MockTracker", "MockTrackerServer",
             ]

@@ -79,18 +79,16 @@ struct TrackCommand: ParsableCommand {
             } catch {
                 throw CLIError("\(error)")
             }
-            let (client, server): (PipeStream, MockTrackerServer)
+            let server: MockTrackerServer
             do {
-                (client, server) = try MockTrackerServer.pipe(scenario: scenario, seed: seed)
+                server = try MockTrackerServer.pipeServer(scenario: scenario, seed: seed)
             } catch {
                 throw CLIError("mock tracker: \(error)")
             }
             mockServer = server
             frameRateHz = scenario.frameRateHz
-            // The first connection uses the pipe made with the server; after a disconnect the
-            // driver reconnects through a fresh pipe end.
-            let first = FirstUse(client)
-            connect = { first.take() ?? server.connect() }
+            // Every connection, including reconnects after a disconnect, is a fresh pipe end.
+            connect = { server.connect() }
         case .replay:
             throw CLIError(
                 "tracker URL \"\(self.tracker)\": `coilnav track` does not play recordings; use an ndi-usb, ndi-serial, ndi-tcp or mock URL"
@@ -217,18 +215,3 @@ final class EventQueue: @unchecked Sendable {
     }
 }
 
-/// A value handed out once, thread-safely.
-private final class FirstUse<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T?
-
-    init(_ value: T) { self.value = value }
-
-    func take() -> T? {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        let v = self.value
-        self.value = nil
-        return v
-    }
-}

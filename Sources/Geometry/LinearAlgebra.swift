@@ -1,5 +1,5 @@
 /// Small dense linear algebra for the registration maths: symmetric eigen-decomposition (cyclic
-/// Jacobi), the 3×3 singular value decomposition and symmetric positive-definite solves.
+/// Jacobi) of small matrices (the 6×6 normal equations of ICP, covariances).
 ///
 /// Sizes here are tiny (3, 4, 6), so the simple, accurate Jacobi method is preferred over anything
 /// clever: it converges quadratically and gives eigenvectors orthonormal to machine precision.
@@ -72,86 +72,4 @@ public struct SymmetricEigen: Sendable {
     public func vector3(_ k: Int) -> Vector3 {
         Vector3(self.vectors[k][0], self.vectors[k][1], self.vectors[k][2])
     }
-}
-
-/// The singular value decomposition `A = U diag(s) Vᵀ` of a 3×3 matrix, with singular values in
-/// descending order and `U`, `V` orthogonal (each may have determinant −1).
-///
-/// Computed by one-sided Jacobi (Hestenes): plane rotations applied to the columns of `A` until
-/// they are mutually orthogonal; the rotations accumulate into `V`, the column norms are the
-/// singular values and the normalised columns are `U`. Unlike an eigen-decomposition of `AᵀA`,
-/// this keeps full accuracy for the small singular values that rank tests look at.
-public struct SVD3: Sendable {
-    public var u: Matrix3
-    public var singularValues: Vector3
-    public var v: Matrix3
-
-    public init(_ a: Matrix3) {
-        var c = [a.column(0), a.column(1), a.column(2)]
-        var vc = [Vector3(1, 0, 0), Vector3(0, 1, 0), Vector3(0, 0, 1)]
-        for _ in 0..<60 {
-            var rotated = false
-            for (p, q) in [(0, 1), (0, 2), (1, 2)] {
-                let alpha = c[p].lengthSquared, beta = c[q].lengthSquared, gamma = c[p].dot(c[q])
-                if gamma == 0 || Swift.abs(gamma) <= 1e-15 * (alpha * beta).squareRoot() { continue }
-                rotated = true
-                let zeta = (beta - alpha) / (2 * gamma)
-                let t = (zeta >= 0 ? 1.0 : -1.0) / (Swift.abs(zeta) + (1 + zeta * zeta).squareRoot())
-                let cs = 1 / (1 + t * t).squareRoot(), sn = cs * t
-                let cp = c[p], cq = c[q]
-                c[p] = cp * cs - cq * sn
-                c[q] = cp * sn + cq * cs
-                let vp = vc[p], vq = vc[q]
-                vc[p] = vp * cs - vq * sn
-                vc[q] = vp * sn + vq * cs
-            }
-            if !rotated { break }
-        }
-        let norms = c.map(\.length)
-        let order = [0, 1, 2].sorted { norms[$0] > norms[$1] }
-        let s = Vector3(norms[order[0]], norms[order[1]], norms[order[2]])
-        let tiny = Swift.max(s.x, 1e-300) * 1e-14
-        let u0 = s.x > tiny ? c[order[0]] / s.x : Vector3(1, 0, 0)
-        var u1 = s.y > tiny ? c[order[1]] / s.y : u0.anyPerpendicular
-        u1 = (u1 - u0 * u0.dot(u1)).normalized
-        var u2 = s.z > tiny ? c[order[2]] / s.z : u0.cross(u1)
-        u2 = (u2 - u0 * u0.dot(u2) - u1 * u1.dot(u2)).normalized
-        self.u = Matrix3(columns: u0, u1, u2)
-        self.singularValues = s
-        self.v = Matrix3(columns: vc[order[0]], vc[order[1]], vc[order[2]])
-    }
-}
-
-/// Solves `A x = b` for a symmetric positive-definite `n×n` matrix `A` (row-major) by Cholesky
-/// factorisation. Returns nil when `A` is not positive definite to working precision.
-public func solveSymmetricPositiveDefinite(_ a: [Double], _ b: [Double], n: Int) -> [Double]? {
-    precondition(a.count == n * n && b.count == n)
-    var l = [Double](repeating: 0, count: n * n)
-    var maxDiag = 0.0
-    for i in 0..<n { maxDiag = Swift.max(maxDiag, Swift.abs(a[i * n + i])) }
-    for j in 0..<n {
-        var d = a[j * n + j]
-        for k in 0..<j { d -= l[j * n + k] * l[j * n + k] }
-        if !(d > maxDiag * 1e-14) { return nil }
-        let ljj = d.squareRoot()
-        l[j * n + j] = ljj
-        for i in (j + 1)..<n {
-            var s = a[i * n + j]
-            for k in 0..<j { s -= l[i * n + k] * l[j * n + k] }
-            l[i * n + j] = s / ljj
-        }
-    }
-    var y = [Double](repeating: 0, count: n)
-    for i in 0..<n {
-        var s = b[i]
-        for k in 0..<i { s -= l[i * n + k] * y[k] }
-        y[i] = s / l[i * n + i]
-    }
-    var x = [Double](repeating: 0, count: n)
-    for i in stride(from: n - 1, through: 0, by: -1) {
-        var s = y[i]
-        for k in (i + 1)..<n { s -= l[k * n + i] * x[k] }
-        x[i] = s / l[i * n + i]
-    }
-    return x
 }

@@ -113,6 +113,8 @@ public struct MeshIndex: Sendable {
             self.count = Int32(count)
         }
 
+        /// A slot reserved for a node whose box is not known yet: the build appends two for a
+        /// split's children and overwrites each when its work item is processed.
         static let placeholder = Node(lo: .zero, hi: .zero, first: 0, count: 0)
 
         /// The largest float not above `x`.

@@ -14,9 +14,6 @@ import Darwin
 @inlinable public func acosDouble(_ x: Double) -> Double { acos(Swift.max(-1, Swift.min(1, x))) }
 @inlinable public func logDouble(_ x: Double) -> Double { log(x) }
 
-/// Degrees per radian.
-public let degreesPerRadian: Double = 180 / Double.pi
-
 /// Converts radians to degrees.
 @inlinable public func degrees(fromRadians r: Double) -> Double { r * 180 / Double.pi }
 

@@ -84,19 +84,31 @@ public final class MockTrackerServer: Sendable {
 
     // MARK: - Starting
 
-    /// An in-process mock over an in-memory pipe with a serial line. Returns the client end.
+    /// An in-process mock over in-memory pipes with a serial line, with no client yet: every
+    /// connection, the first and any after a disconnect, is `connect()`. This is what a driver's
+    /// connect closure wants (`{ server.connect() }`).
+    public static func pipeServer(
+        scenario: MockScenario,
+        seed: UInt64,
+        timing: MockFrameTiming = .realTime,
+        options: Options = Options()
+    ) throws -> MockTrackerServer {
+        var options = options
+        options.timing = timing
+        let server = MockTrackerServer(endpoint: "pipe", port: nil, slavePath: nil, closer: {})
+        try server.start(source: .pipeQueue, scenario: scenario, seed: seed, options: options)
+        return server
+    }
+
+    /// An in-process mock over an in-memory pipe with a serial line, and its first client end.
     public static func pipe(
         scenario: MockScenario,
         seed: UInt64,
         timing: MockFrameTiming = .realTime,
         options: Options = Options()
     ) throws -> (client: PipeStream, server: MockTrackerServer) {
-        var options = options
-        options.timing = timing
-        let server = MockTrackerServer(endpoint: "pipe", port: nil, slavePath: nil, closer: {})
-        let client = server.enqueuePipe()
-        try server.start(source: .pipeQueue, scenario: scenario, seed: seed, options: options)
-        return (client, server)
+        let server = try Self.pipeServer(scenario: scenario, seed: seed, timing: timing, options: options)
+        return (server.connect(), server)
     }
 
     /// A new client end for a pipe server (after a disconnect fault, or to replace a client that

@@ -93,10 +93,9 @@ import TrackerTransport
 
     @Test func overTheInMemorySerialLine() throws {
         let scenario = try Self.scenario("demo-approach.json")
-        let (client, server) = try MockTrackerServer.pipe(scenario: scenario, seed: 5, timing: .asFastAsPossible)
+        let server = try MockTrackerServer.pipeServer(scenario: scenario, seed: 5, timing: .asFastAsPossible)
         defer { server.stop() }
-        let first = Once(client)
-        let (events, stats) = Self.run(scenario: scenario, count: 40) { first.take() ?? server.connect() }
+        let (events, stats) = Self.run(scenario: scenario, count: 40) { server.connect() }
         Self.expectFramesMatchTheSimulation(Self.frames(events), scenario: scenario, seed: 5, minimum: 40)
         #expect(stats.connections == 1)
         #expect(stats.malformedReplies == 0)
@@ -128,9 +127,8 @@ import TrackerTransport
     /// throughout.
     @Test func everyFaultIsSurvived() throws {
         let scenario = try Self.scenario("occlusion-and-faults.json")
-        let (client, server) = try MockTrackerServer.pipe(scenario: scenario, seed: 4, timing: .asFastAsPossible)
+        let server = try MockTrackerServer.pipeServer(scenario: scenario, seed: 4, timing: .asFastAsPossible)
         defer { server.stop() }
-        let first = Once(client)
         let start = scenario.startFrameNumber
         // This scenario's pointer is wired (active): its tool set says so.
         let wired = try ToolSet.load(path: Paths.root.appendingPathComponent("Calibration/tools/toolset-mock-wired-pointer.json").path)
@@ -139,7 +137,7 @@ import TrackerTransport
         let recorder = Recorder { events in
             Self.frames(events).contains { $0.deviceFrameNumber &- start >= 700 }
         }
-        let driver = NDITrackerDriver(configuration: config, connect: { first.take() ?? server.connect() }, onEvent: recorder.push)
+        let driver = NDITrackerDriver(configuration: config, connect: { server.connect() }, onEvent: recorder.push)
         driver.start()
         let events = recorder.wait(seconds: 90)
         _ = driver.stop()
@@ -166,16 +164,3 @@ import TrackerTransport
     }
 }
 
-/// A value handed out once.
-final class Once<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T?
-    init(_ value: T) { self.value = value }
-    func take() -> T? {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        let v = self.value
-        self.value = nil
-        return v
-    }
-}

@@ -1,3 +1,4 @@
+import CoilNavTestSupport
 import Foundation
 import Geometry
 import Testing
@@ -42,26 +43,8 @@ enum Paths {
 }
 
 func coilnav(_ arguments: [String], currentDirectory: URL? = nil) throws -> CoilNavRun {
-    let p = Process()
-    p.executableURL = Paths.executable
-    p.arguments = arguments
-    if let currentDirectory { p.currentDirectoryURL = currentDirectory }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Read both pipes before waiting so a large output cannot fill a pipe and stall the child.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    p.waitUntilExit()
-    return CoilNavRun(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    let r = try runProcess(Paths.executable, arguments, currentDirectory: currentDirectory)
+    return CoilNavRun(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
 
 /// Writes a 3D Slicer markups file with the given points (RAS).

@@ -189,34 +189,6 @@ private func expectClose(_ a: Double, _ b: Double, _ tol: Double, sourceLocation
             }
         }
     }
-
-    @Test func svdReconstructsIncludingRankDeficient() {
-        var rng = SplitMix64(seed: 5)
-        for trial in 0..<100 {
-            var a = Matrix3(rows: rng.nextGaussianVector(sigma: 1), rng.nextGaussianVector(sigma: 1), rng.nextGaussianVector(sigma: 1))
-            if trial % 3 == 0 { a.rows.2 = a.rows.0 * 2 - a.rows.1 }  // rank 2
-            let svd = SVD3(a)
-            let r = svd.u * Matrix3.diagonal(svd.singularValues) * svd.v.transposed
-            for i in 0..<3 {
-                for j in 0..<3 { expectClose(r[i, j], a[i, j], 1e-10) }
-            }
-            #expect(svd.u.orthogonalityError < 1e-10)
-            #expect(svd.v.orthogonalityError < 1e-12)
-            #expect(svd.singularValues.x >= svd.singularValues.y && svd.singularValues.y >= svd.singularValues.z)
-        }
-    }
-
-    @Test func choleskySolvesAndRejectsIndefinite() throws {
-        let a: [Double] = [4, 2, 0, 2, 5, 1, 0, 1, 3]
-        let x = try #require(solveSymmetricPositiveDefinite(a, [2, 3, 4], n: 3))
-        // Check A x = b.
-        for i in 0..<3 {
-            let s = (0..<3).reduce(0.0) { $0 + a[i * 3 + $1] * x[$1] }
-            expectClose(s, [2.0, 3, 4][i], 1e-14)
-        }
-        #expect(solveSymmetricPositiveDefinite([1, 2, 2, 1], [1, 1], n: 2) == nil)
-        #expect(solveSymmetricPositiveDefinite([1, 1, 1, 1], [1, 1], n: 2) == nil)
-    }
 }
 
 @Suite struct TriangleMeshTests {

@@ -1,3 +1,4 @@
+import CoilNavTestSupport
 import Foundation
 import Geometry
 import IGTLProtocol
@@ -15,23 +16,7 @@ struct PyigtlInteropTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static let python: String? = {
-        let candidates = [
-            ProcessInfo.processInfo.environment["COILNAV_PYTHON"],
-            Self.packageRoot.appendingPathComponent(".venv-ci/bin/python").path,
-        ].compactMap { $0 }
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: candidate)
-            p.arguments = ["-c", "import pyigtl"]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { continue }
-            p.waitUntilExit()
-            if p.terminationStatus == 0 { return candidate }
-        }
-        return nil
-    }()
+    static let python: String? = pythonInterpreter(importing: ["pyigtl"], packageRoot: Self.packageRoot)
 
     /// Reads one hex-encoded message per stdin line; prints one JSON object per message.
     static let script = """

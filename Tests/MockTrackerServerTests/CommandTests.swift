@@ -1,3 +1,4 @@
+import CoilNavTestSupport
 import Foundation
 import MockTracker
 import MockTrackerServer
@@ -120,23 +121,7 @@ struct MockTrackerCommandTests {
 /// over TCP as it would a Vega. Needs a Python with ndicapy: `$COILNAV_PYTHON`, or the
 /// `.venv-ci` that `.ci/run` creates (`python3 -m venv .venv-ci && .venv-ci/bin/pip install ndicapi==3.7.6`).
 struct NdicapyInteropTests {
-    static let python: String? = {
-        let candidates = [
-            ProcessInfo.processInfo.environment["COILNAV_PYTHON"],
-            Paths.root.appendingPathComponent(".venv-ci/bin/python").path,
-        ].compactMap { $0 }
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: candidate)
-            p.arguments = ["-c", "import ndicapy"]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { continue }
-            p.waitUntilExit()
-            if p.terminationStatus == 0 { return candidate }
-        }
-        return nil
-    }()
+    static let python: String? = pythonInterpreter(importing: ["ndicapy"], packageRoot: Paths.root)
 
     @Test(
         .enabled(
@@ -228,17 +213,7 @@ struct NdicapyInteropTests {
 /// scikit-surgerynditracker 1.0.6 (on top of ndicapy) drives `coilnav mock-tracker` as a Vega.
 /// Needs it in the Python of `NdicapyInteropTests` (`.ci/run` installs it into `.venv-ci`).
 struct SksurgeryInteropTests {
-    static let python: String? = {
-        guard let python = NdicapyInteropTests.python else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", "import sksurgerynditracker.nditracker"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return nil }
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? python : nil
-    }()
+    static let python: String? = pythonInterpreter(importing: ["ndicapy", "sksurgerynditracker.nditracker"], packageRoot: Paths.root)
 
     @Test(
         .enabled(

@@ -1,3 +1,4 @@
+import CoilNavTestSupport
 import Foundation
 import Testing
 
@@ -182,25 +183,9 @@ enum Umockdev {
     static func runProbe(_ args: [String]) throws -> Run { try self.spawn(self.probe, args, environment: [:]) }
 
     static func spawn(_ exe: String, _ args: [String], environment: [String: String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        let r = try runProcess(
+            URL(fileURLWithPath: exe), args, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// "type endpoint hex" of each URB umockdev completed (its "handling USBDEVFS_REAPURBNDELAY …
