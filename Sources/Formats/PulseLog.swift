@@ -106,11 +106,17 @@ public final class PulseLog {
 
     deinit { self.close() }
 
-    /// Opens the log at `path`, creating it (mode 0644, with its header) if it does not exist.
+    /// Opens the log at `path`, creating it (mode 0644, with its header) if it does not exist. The
+    /// path must name a regular file (not a device or a pipe).
     public static func open(path: String) throws(FileFormatError) -> PulseLog {
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.systemError(path, "cannot open the pulse log") }
         do throws(FileFormatError) {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw Self.systemError(path, "cannot open the pulse log") }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw FileFormatError(file: path, message: "cannot open the pulse log: not a regular file")
+            }
             var contents = try PulseLogContents.parse(try Self.readAll(fd: fd, path: path), source: path)
             if contents.tornLastLine != nil {
                 guard ftruncate(fd, off_t(contents.validLength)) == 0 else {
@@ -134,8 +140,9 @@ public final class PulseLog {
     }
 
     /// Appends one pulse durably: one `write(2)` of the whole line, then `fsync(2)`. On failure
-    /// the file is cut back to its previous length and the error names the path and the errno
-    /// text. The pulse's index must be greater than the last one's.
+    /// the file is cut back to its previous length (best effort) and the error names the path and
+    /// the errno text; the pulse is then not in `records`. The pulse's index must be greater than
+    /// the last one's, and the record must keep `PulseRecord`'s rules.
     public func append(_ record: PulseRecord) throws(FileFormatError) {
         guard self.fd >= 0 else { throw FileFormatError(file: self.path, message: "the pulse log is closed") }
         if let last = self.records.last, record.index <= last.index {

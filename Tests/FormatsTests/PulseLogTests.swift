@@ -207,6 +207,11 @@ func temporaryDirectory() throws -> String {
         let dir = try temporaryDirectory()
         #expect(formatError { () throws(FileFormatError) in try PulseLog.open(path: dir + "/missing/pulses.jsonl") }?.description
             == "\(dir)/missing/pulses.jsonl: cannot open the pulse log: No such file or directory (errno 2)")
+        // A device is refused before anything is read or written (opening /dev/null is harmless).
+        #expect(formatError { () throws(FileFormatError) in try PulseLog.open(path: "/dev/null") }?.description
+            == "/dev/null: cannot open the pulse log: not a regular file")
+        #expect(formatError { () throws(FileFormatError) in try PulseLog.open(path: dir) }?.description
+            == "\(dir): cannot open the pulse log: Is a directory (errno 21)")
         let log = try PulseLog.open(path: dir + "/pulses.jsonl")
         log.close()
         #expect(formatError { () throws(FileFormatError) in try log.append(PulseFixtures.pulses[0]) }?.description
