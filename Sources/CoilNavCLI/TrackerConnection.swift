@@ -26,6 +26,10 @@ struct TrackerConnection {
         } catch {
             throw CLIError("\(error)")
         }
+        return try Self.open(url: url, text: text, toolSetPath: toolSetPath, profilesPath: profilesPath, command: command)
+    }
+
+    static func open(url: TrackerURL, text: String, toolSetPath: String?, profilesPath: String?, command: String) throws -> TrackerConnection {
         let toolSetFile = try toolSetPath ?? DataLocator.path("Calibration/tools/toolset-mock.json")
         let toolSet: ToolSet
         do {

@@ -9,12 +9,18 @@ public struct PoseHistoryEntry: Sendable, Equatable {
     public var coilToMRI: RigidTransform?
     /// The frame's invalidity as the pipeline reported it.
     public var invalidity: NavigationInvalidity
+    /// Whether the on-target state was on at this frame.
+    public var onTarget: Bool
 
-    public init(frameNumber: UInt32, timeNanoseconds: UInt64, coilToMRI: RigidTransform?, invalidity: NavigationInvalidity) {
+    public init(
+        frameNumber: UInt32, timeNanoseconds: UInt64, coilToMRI: RigidTransform?, invalidity: NavigationInvalidity,
+        onTarget: Bool = false
+    ) {
         self.frameNumber = frameNumber
         self.timeNanoseconds = timeNanoseconds
         self.coilToMRI = coilToMRI
         self.invalidity = invalidity
+        self.onTarget = onTarget
     }
 }
 
