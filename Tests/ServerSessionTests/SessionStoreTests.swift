@@ -181,6 +181,39 @@ import Testing
                 == "\(bad.tokenPath): expected 64 lowercase hexadecimal characters; delete the file to make a new token")
     }
 
+    @Test func aSymbolicLinkTokenIsRefused() throws {
+        let scratch = try ScratchFolder()
+        defer { scratch.cleanUp() }
+        let store = try SessionStore.open(directory: scratch.file("s"), createIfMissing: true)
+        let target = scratch.file("elsewhere")
+        #expect(FileManager.default.createFile(atPath: target, contents: Data(String(repeating: "a", count: 64).utf8), attributes: [.posixPermissions: 0o600]))
+        try FileManager.default.createSymbolicLink(atPath: store.tokenPath, withDestinationPath: target)
+        #expect(
+            formatError { () throws(FileFormatError) in try store.ensureToken() }?.description
+                == "\(store.tokenPath): is a symbolic link; the token must be a plain file")
+    }
+
+    @Test func concurrentChangesAreAllKept() throws {
+        let scratch = try ScratchFolder()
+        defer { scratch.cleanUp() }
+        let store = try SessionStore.open(directory: scratch.file("s"), createIfMissing: true)
+        let failures = LockedCounter()
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for k in 0..<10 {
+                do throws(FileFormatError) {
+                    try store.addScalpPoint(Vector3(Double(thread), Double(k), 0))
+                } catch {
+                    failures.increment()
+                }
+            }
+        }
+        #expect(failures.value == 0)
+        let points = try SessionStore.open(directory: store.directory, createIfMissing: false).state.scalpPoints
+        #expect(points.count == 80)
+        #expect(Set(points.map { "\($0.x),\($0.y)" }).count == 80)
+        #expect(try Self.listing(store.directory) == ["session.json"])
+    }
+
     @Test func constantTimeComparison() {
         #expect(SessionStore.constantTimeEquals("abc", "abc"))
         #expect(SessionStore.constantTimeEquals("", ""))

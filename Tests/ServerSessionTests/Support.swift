@@ -47,3 +47,11 @@ func permissions(_ path: String) -> UInt32 {
     guard stat(path, &info) == 0 else { return 0xFFFF_FFFF }
     return UInt32(info.st_mode & 0o777)
 }
+
+/// A counter several threads may increment.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { self.lock.withLock { self.count += 1 } }
+    var value: Int { self.lock.withLock { self.count } }
+}
