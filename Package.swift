@@ -60,6 +60,9 @@ let package = Package(
         // The NDI tracker driver: a pure set-up/tracking session state machine and the thread that
         // owns the byte stream, reconnects with backoff and yields `TrackerFrame`s; tool sets.
         .target(name: "NDITracker", dependencies: ["NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry"]),
+        // What `coilnav serve` keeps on disk: its configuration file (`coilnav-serve`), coil calibration
+        // files (`coilnav-coil-calibration`) and the session directory (state, registration, token).
+        .target(name: "ServerSession", dependencies: ["Formats", "Geometry", "Navigation", "TrackerCore"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -80,6 +83,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         .testTarget(name: "NavigationTests", dependencies: ["Navigation", "Geometry", "TrackerCore"]),
+        .testTarget(name: "ServerSessionTests", dependencies: ["ServerSession", "Formats", "Geometry", "Navigation", "TrackerCore"]),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(name: "IGTLProtocolTests", dependencies: ["CoilNavTestSupport", "IGTLProtocol", "Geometry"]),
