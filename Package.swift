@@ -60,6 +60,9 @@ let package = Package(
         // The NDI tracker driver: a pure set-up/tracking session state machine and the thread that
         // owns the byte stream, reconnects with backoff and yields `TrackerFrame`s; tool sets.
         .target(name: "NDITracker", dependencies: ["NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry"]),
+        // The navigation server's JSON-lines protocol codec: request parsing with coded errors, frame/
+        // event/response encoders into byte buffers, the line splitter. Pure, no I/O, no sockets.
+        .target(name: "JSONLinesProtocol", dependencies: ["Navigation", "Geometry", "Formats", "TrackerCore"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -80,6 +83,10 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         .testTarget(name: "NavigationTests", dependencies: ["Navigation", "Geometry", "TrackerCore"]),
+        .testTarget(
+            name: "JSONLinesProtocolTests",
+            dependencies: ["JSONLinesProtocol", "Navigation", "Geometry", "Formats", "TrackerCore"]
+        ),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(name: "IGTLProtocolTests", dependencies: ["CoilNavTestSupport", "IGTLProtocol", "Geometry"]),
