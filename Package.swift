@@ -63,6 +63,9 @@ let package = Package(
         // What `coilnav serve` keeps on disk: its configuration file (`coilnav-serve`), coil calibration
         // files (`coilnav-coil-calibration`) and the session directory (state, registration, token).
         .target(name: "ServerSession", dependencies: ["Formats", "Geometry", "Navigation", "TrackerCore"]),
+        // The navigation server's JSON-lines protocol codec: request parsing with coded errors, frame/
+        // event/response encoders into byte buffers, the line splitter. Pure, no I/O, no sockets.
+        .target(name: "JSONLinesProtocol", dependencies: ["Navigation", "Geometry", "Formats", "TrackerCore"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
@@ -84,6 +87,10 @@ let package = Package(
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         .testTarget(name: "NavigationTests", dependencies: ["Navigation", "Geometry", "TrackerCore"]),
         .testTarget(name: "ServerSessionTests", dependencies: ["ServerSession", "Formats", "Geometry", "Navigation", "TrackerCore"]),
+        .testTarget(
+            name: "JSONLinesProtocolTests",
+            dependencies: ["JSONLinesProtocol", "Navigation", "Geometry", "Formats", "TrackerCore"]
+        ),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(name: "IGTLProtocolTests", dependencies: ["CoilNavTestSupport", "IGTLProtocol", "Geometry"]),
