@@ -38,6 +38,9 @@ public struct ServeConfiguration: Equatable, Sendable {
     /// A coil calibration file (`coilnav-coil-calibration`); nil: the identity (coil frame = coil
     /// marker frame, as in the mock scenarios).
     public var coilCalibration: String?
+    /// The pointer calibration (`coilnav-pointer-calibration`: the tip in the pointer marker's frame);
+    /// without it pointer captures are refused.
+    public var pointerCalibration: String?
     /// Tool names in tracker frames.
     public var coilTool: String
     public var headTool: String
@@ -61,7 +64,7 @@ public struct ServeConfiguration: Equatable, Sendable {
 
     public init(
         tracker: TrackerURL, plan: String, registration: String? = nil, toolSet: String? = nil,
-        coilCalibration: String? = nil, coilTool: String = "coil", headTool: String = "head",
+        coilCalibration: String? = nil, pointerCalibration: String? = nil, coilTool: String = "coil", headTool: String = "head",
         pointerTool: String = "pointer", igtlPort: Int = ServeConfiguration.defaultIGTLPort,
         jsonPort: Int = ServeConfiguration.defaultJSONPort, bind: String = ServeConfiguration.defaultBind,
         session: String? = nil, insecure: Bool = false, onTarget: OnTargetThresholds = .standard,
@@ -72,6 +75,7 @@ public struct ServeConfiguration: Equatable, Sendable {
         self.registration = registration
         self.toolSet = toolSet
         self.coilCalibration = coilCalibration
+        self.pointerCalibration = pointerCalibration
         self.coilTool = coilTool
         self.headTool = headTool
         self.pointerTool = pointerTool
@@ -100,6 +104,7 @@ public struct ServeConfiguration: Equatable, Sendable {
         public var registration: String?
         public var toolSet: String?
         public var coilCalibration: String?
+        public var pointerCalibration: String?
         public var coilTool: String?
         public var headTool: String?
         public var pointerTool: String?
@@ -113,7 +118,8 @@ public struct ServeConfiguration: Equatable, Sendable {
 
         public init(
             tracker: TrackerURL? = nil, plan: String? = nil, registration: String? = nil, toolSet: String? = nil,
-            coilCalibration: String? = nil, coilTool: String? = nil, headTool: String? = nil, pointerTool: String? = nil,
+            coilCalibration: String? = nil, pointerCalibration: String? = nil, coilTool: String? = nil, headTool: String? = nil,
+            pointerTool: String? = nil,
             igtlPort: Int? = nil, jsonPort: Int? = nil, bind: String? = nil, session: String? = nil, insecure: Bool? = nil,
             maxFrameAgeMilliseconds: Double? = nil, activeTarget: String? = nil
         ) {
@@ -122,6 +128,7 @@ public struct ServeConfiguration: Equatable, Sendable {
             self.registration = registration
             self.toolSet = toolSet
             self.coilCalibration = coilCalibration
+            self.pointerCalibration = pointerCalibration
             self.coilTool = coilTool
             self.headTool = headTool
             self.pointerTool = pointerTool
@@ -143,6 +150,7 @@ public struct ServeConfiguration: Equatable, Sendable {
         if let v = overrides.registration { self.registration = v }
         if let v = overrides.toolSet { self.toolSet = v }
         if let v = overrides.coilCalibration { self.coilCalibration = v }
+        if let v = overrides.pointerCalibration { self.pointerCalibration = v }
         if let v = overrides.coilTool { self.coilTool = v }
         if let v = overrides.headTool { self.headTool = v }
         if let v = overrides.pointerTool { self.pointerTool = v }
@@ -181,7 +189,8 @@ public struct ServeConfiguration: Equatable, Sendable {
     // MARK: Reading
 
     static let keys: Set<String> = [
-        "format", "version", "tracker", "plan", "registration", "toolSet", "coilCalibration", "coilTool", "headTool",
+        "format", "version", "tracker", "plan", "registration", "toolSet", "coilCalibration", "pointerCalibration", "coilTool",
+        "headTool",
         "pointerTool", "igtlPort", "jsonPort", "bind", "session", "insecure", "onTarget", "maxFrameAgeMilliseconds",
         "activeTarget",
     ]
@@ -297,6 +306,7 @@ public struct ServeConfiguration: Equatable, Sendable {
             registration: try optionalPath("registration"),
             toolSet: try optionalPath("toolSet"),
             coilCalibration: try optionalPath("coilCalibration"),
+            pointerCalibration: try optionalPath("pointerCalibration"),
             coilTool: toolName["coilTool"]!, headTool: toolName["headTool"]!, pointerTool: toolName["pointerTool"]!,
             igtlPort: igtlPort, jsonPort: jsonPort, bind: bind,
             session: try optionalPath("session"),

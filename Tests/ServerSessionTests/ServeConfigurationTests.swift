@@ -161,7 +161,7 @@ import TrackerCore
     }
 
     @Test func errorsNameFileLineColumnAndField() {
-        let expected = "\"activeTarget\", \"bind\", \"coilCalibration\", \"coilTool\", \"format\", \"headTool\", \"igtlPort\", \"insecure\", \"jsonPort\", \"maxFrameAgeMilliseconds\", \"onTarget\", \"plan\", \"pointerTool\", \"registration\", \"session\", \"toolSet\", \"tracker\", \"version\""
+        let expected = "\"activeTarget\", \"bind\", \"coilCalibration\", \"coilTool\", \"format\", \"headTool\", \"igtlPort\", \"insecure\", \"jsonPort\", \"maxFrameAgeMilliseconds\", \"onTarget\", \"plan\", \"pointerCalibration\", \"pointerTool\", \"registration\", \"session\", \"toolSet\", \"tracker\", \"version\""
         #expect(Self.message(["\"igtlport\": 1"]) == "c.json: line 6, column 5: igtlport: unknown field (expected one of \(expected))")
         #expect(Self.message(["\"insecure\": \"yes\""]) == "c.json: line 6, column 17: insecure: expected true or false, got the string \"yes\"")
         #expect(Self.message(["\"igtlPort\": 70000"]) == "c.json: line 6, column 17: igtlPort: port 70000 is out of range 0…65535 (0 lets the system pick one)")
