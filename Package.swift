@@ -133,7 +133,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["CoilNavTestSupport", 
                 "coilnav", "Geometry", "Registration", "Planning", "Formats", "TrackerCore", "TrackerTransport", "NDITracker",
-                "MockTracker", "MockTrackerServer",
+                "MockTracker", "MockTrackerServer", "Navigation",
             ]
         ),
     ]
