@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Formats
 import Geometry
+import NDITracker
 import Navigation
+import NavigationServer
 import Registration
 import TrackerCore
 
@@ -153,6 +155,24 @@ struct BenchCommand: ParsableCommand {
                 return processor.process(frame: f, nowNanoseconds: f.hostReceiveNanoseconds).error?.distanceMM ?? -1
             })
 
+        // The server's whole per-frame path with no client: pipeline + the six TRANSFORMs in both
+        // header versions + the JSON frame line and the metrics STRINGs, encoded once per frame.
+        let serverClock = BenchClock()
+        let engine = NavigationEngine(
+            configuration: NavigationEngineConfiguration(frameRateHz: 400, unixNanosecondsAtClockZero: 1_700_000_000_000_000_000),
+            clock: serverClock, targets: [target], activeTargetName: target.name, headToMRI: truth,
+            coilCalibration: processor.coilCalibration)
+        results.append(
+            Stopwatch.measure("server frame: pipeline + encoding, no client", iterations: n(1000), callsPerSample: 20) {
+                frameIndex += 1
+                var f = frames[frameIndex % frames.count]
+                f.deviceFrameNumber = UInt32(truncatingIfNeeded: frameIndex)
+                f.hostReceiveNanoseconds = UInt64(frameIndex) * 2_500_000
+                serverClock.now = f.hostReceiveNanoseconds
+                engine.handle(.frame(f))
+                return Double(frameIndex)
+            })
+
         #if DEBUG
         let build = "debug (figures are not representative: use swift run -c release coilnav bench)"
         #else
@@ -206,4 +226,10 @@ struct BenchCommand: ParsableCommand {
         }
         if self.json { try JSONOutput.print(results) }
     }
+}
+
+/// A clock the benchmark sets.
+final class BenchClock: TrackerClock, @unchecked Sendable {
+    var now: UInt64 = 0
+    func nowNanoseconds() -> UInt64 { self.now }
 }

@@ -39,6 +39,8 @@ final class Outbox: @unchecked Sendable {
     private var control: [[UInt8]] = []
     private var controlBytes = 0
     private var closedReason: String?
+    /// Set by `finish`: deliver the queued messages, then close with this reason.
+    private var finishingReason: String?
     /// Frames replaced before they were sent.
     private(set) var framesDropped = 0
     private(set) var framesQueued = 0
@@ -55,7 +57,7 @@ final class Outbox: @unchecked Sendable {
     func offer(frame: FramePayload) -> Bool {
         self.condition.lock()
         defer { self.condition.unlock() }
-        if self.closedReason != nil { return false }
+        if self.closedReason != nil || self.finishingReason != nil { return false }
         if self.frame != nil { self.framesDropped += 1 }
         self.frame = frame
         self.framesQueued += 1
@@ -69,7 +71,7 @@ final class Outbox: @unchecked Sendable {
     func enqueue(_ bytes: [UInt8]) -> Bool {
         self.condition.lock()
         defer { self.condition.unlock() }
-        if self.closedReason != nil { return false }
+        if self.closedReason != nil || self.finishingReason != nil { return false }
         if self.controlBytes + bytes.count > self.controlLimitBytes { return false }
         self.control.append(bytes)
         self.controlBytes += bytes.count
@@ -82,8 +84,20 @@ final class Outbox: @unchecked Sendable {
     func take() -> (control: [[UInt8]], frame: FramePayload?)? {
         self.condition.lock()
         defer { self.condition.unlock() }
-        while self.closedReason == nil && self.frame == nil && self.control.isEmpty { self.condition.wait() }
+        while self.closedReason == nil && self.finishingReason == nil && self.frame == nil && self.control.isEmpty {
+            self.condition.wait()
+        }
         if self.closedReason != nil { return nil }
+        if let reason = self.finishingReason {
+            if self.control.isEmpty {
+                self.closedReason = reason
+                return nil
+            }
+            let c = self.control
+            self.control.removeAll()
+            self.controlBytes = 0
+            return (c, nil)
+        }
         let c = self.control
         let f = self.frame
         self.control.removeAll(keepingCapacity: true)
@@ -101,6 +115,24 @@ final class Outbox: @unchecked Sendable {
         self.closedReason = reason
         self.condition.broadcast()
         return true
+    }
+
+    /// Stops taking frames and messages; the writer delivers what is queued, then sees the outbox
+    /// closed with `reason`.
+    func finish(reason: String) {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        if self.closedReason != nil || self.finishingReason != nil { return }
+        self.finishingReason = reason
+        self.frame = nil
+        self.condition.broadcast()
+    }
+
+    /// Why the outbox closed (or is finishing).
+    var reason: String? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.closedReason ?? self.finishingReason
     }
 
     var isClosed: Bool {
@@ -160,7 +192,7 @@ final class ClientConnection: @unchecked Sendable {
 
     /// Queues a message that must arrive; a client that lets its queue overflow is dropped.
     func send(_ bytes: [UInt8]) {
-        if !self.outbox.enqueue(bytes), !self.outbox.isClosed {
+        if !self.outbox.enqueue(bytes), self.outbox.reason == nil {
             self.close(reason: "not reading: more than \(self.outbox.controlLimitBytes) bytes of messages queued")
         }
     }
@@ -195,6 +227,8 @@ final class ClientConnection: @unchecked Sendable {
                 return
             }
         }
+        // Finished (a protocol violation: the last messages, e.g. the error, were delivered first).
+        self.close(reason: self.outbox.reason ?? "closed")
     }
 
     private func readLoop() {
@@ -209,7 +243,8 @@ final class ClientConnection: @unchecked Sendable {
             }
             if bytes.isEmpty { continue }
             if let problem = self.handler.received(bytes, from: self) {
-                self.close(reason: problem)
+                // Deliver what is queued (the error response), then close: the writer does both.
+                self.outbox.finish(reason: problem)
                 return
             }
         }

@@ -26,7 +26,7 @@ final class ServerHarness: @unchecked Sendable {
     init(
         frameRateHz: Double = 60, unixAtZero: Int64 = 1_700_000_000_000_000_000, headToMRI: RigidTransform? = .identity,
         token: String? = nil, writeTimeout: Duration = .seconds(2), controlLimitBytes: Int = 1 << 20, pointerTip: Vector3? = nil,
-        directory: String? = nil
+        mriFiducials: [LabeledPoint] = [], directory: String? = nil
     ) throws {
         self.clock = TestClock(1_000_000_000)
         self.directory = directory ?? (NSTemporaryDirectory() + "coilnav-server-test-" + UUID().uuidString)
@@ -36,10 +36,10 @@ final class ServerHarness: @unchecked Sendable {
         self.engine = NavigationEngine(
             configuration: NavigationEngineConfiguration(frameRateHz: frameRateHz, unixNanosecondsAtClockZero: unixAtZero, pulseWaitLimit: .milliseconds(300)),
             clock: self.clock, targets: [Self.target, Self.target2], activeTargetName: "T1", headToMRI: headToMRI,
-            log: { logs.append($0) })
+            pointerTipMM: pointerTip, log: { logs.append($0) })
         self.executor = CommandExecutor(
             engine: self.engine, session: self.session, pulseLog: self.pulseLog, token: token,
-            context: CommandContext(mriFiducials: [], scalp: nil, pointerTipMM: pointerTip))
+            context: CommandContext(mriFiducials: mriFiducials, scalp: nil, pointerTipMM: pointerTip, captureFrames: 5))
         self.server = try NavigationServer(
             engine: self.engine, commands: self.executor,
             options: .init(igtlPort: 0, jsonPort: 0, writeTimeout: writeTimeout, controlLimitBytes: controlLimitBytes, watchdogInterval: nil))
