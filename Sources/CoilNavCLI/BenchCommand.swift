@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Formats
 import Geometry
+import IGTLProtocol
 import NDITracker
 import Navigation
 import NavigationServer
@@ -155,15 +156,17 @@ struct BenchCommand: ParsableCommand {
                 return processor.process(frame: f, nowNanoseconds: f.hostReceiveNanoseconds).error?.distanceMM ?? -1
             })
 
-        // The server's whole per-frame path with no client: pipeline + the six TRANSFORMs in both
-        // header versions + the JSON frame line and the metrics STRINGs, encoded once per frame.
+        // The server's work on the tracking thread per frame (pipeline, history, payload, no client:
+        // messages are encoded lazily by the client writers), then everything one frame costs when
+        // every message form is needed: the six TRANSFORMs in both header versions, the JSON frame
+        // line and the metrics STRINGs.
         let serverClock = BenchClock()
         let engine = NavigationEngine(
             configuration: NavigationEngineConfiguration(frameRateHz: 400, unixNanosecondsAtClockZero: 1_700_000_000_000_000_000),
             clock: serverClock, targets: [target], activeTargetName: target.name, headToMRI: truth,
             coilCalibration: processor.coilCalibration)
         results.append(
-            Stopwatch.measure("server frame: pipeline + encoding, no client", iterations: n(1000), callsPerSample: 20) {
+            Stopwatch.measure("server frame, tracking thread (no client)", iterations: n(1000), callsPerSample: 20) {
                 frameIndex += 1
                 var f = frames[frameIndex % frames.count]
                 f.deviceFrameNumber = UInt32(truncatingIfNeeded: frameIndex)
@@ -171,6 +174,24 @@ struct BenchCommand: ParsableCommand {
                 serverClock.now = f.hostReceiveNanoseconds
                 engine.handle(.frame(f))
                 return Double(frameIndex)
+            })
+
+        var encodingProcessor = processor
+        results.append(
+            Stopwatch.measure("server frame, pipeline + every encoding", iterations: n(1000), callsPerSample: 20) {
+                frameIndex += 1
+                var f = frames[frameIndex % frames.count]
+                f.deviceFrameNumber = UInt32(truncatingIfNeeded: frameIndex)
+                f.hostReceiveNanoseconds = UInt64(frameIndex) * 2_500_000
+                let output = encodingProcessor.process(frame: f, nowNanoseconds: f.hostReceiveNanoseconds)
+                let payload = FramePayload(
+                    output: output, transforms: FrameTransforms(output: output, target: target, pointerToMRI: nil),
+                    targetName: target.name, pointerTipMRI: nil, pointerStatus: nil,
+                    timestamp: IGTLTimestamp(seconds: 1_700_000_000, nanoseconds: 0), firstMessageID: 1)
+                return Double(
+                    payload.igtlTransforms(headerVersion: 1).count + payload.igtlTransforms(headerVersion: 2).count
+                        + payload.igtlMetrics(headerVersion: 1).count + payload.igtlMetrics(headerVersion: 2).count
+                        + payload.jsonLine.count)
             })
 
         #if DEBUG

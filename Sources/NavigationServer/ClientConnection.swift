@@ -1,31 +1,97 @@
 import Foundation
+import Geometry
+import IGTLProtocol
+import JSONLinesProtocol
+import Navigation
+import Synchronization
+import TrackerCore
 import TrackerTransport
 
-/// What the pipeline hands every client for one frame: the encoded messages, built once and shared.
+/// What the pipeline hands every client for one frame: the frame's navigation output and
+/// transforms. The messages are encoded **lazily and once**: the first client writer that needs a
+/// form (OpenIGTLink header version 1 or 2, the JSON line) encodes it and every other client
+/// reuses the bytes, so encoding never runs on the tracking thread.
 public final class FramePayload: Sendable {
     public let frameNumber: UInt32
     public let hostNanoseconds: UInt64
-    /// TRANSFORM messages for header-version-1 clients.
-    public let igtlTransformsV1: [UInt8]
-    /// TRANSFORM messages (with metadata) for header-version-2 clients.
-    public let igtlTransformsV2: [UInt8]
-    /// The metrics STRING for header version 1 / 2.
-    public let igtlMetricsV1: [UInt8]
-    public let igtlMetricsV2: [UInt8]
-    /// The JSON-lines `frame` line (with its newline).
-    public let jsonLine: [UInt8]
+    public let output: NavigationOutput
+    public let transforms: FrameTransforms
+    public let targetName: String?
+    public let pointerTipMRI: Vector3?
+    public let pointerStatus: ToolStatus?
+    public let timestamp: IGTLTimestamp
+    /// The first of the `messageIDsPerFrame` header-version-2 message IDs reserved for this frame.
+    public let firstMessageID: UInt32
+    /// Six transforms and the metrics STRING.
+    public static let messageIDsPerFrame: UInt32 = 7
+
+    private struct Encoded {
+        var json: [UInt8]?
+        var transformsV1: [UInt8]?
+        var transformsV2: [UInt8]?
+        var metricsV1: [UInt8]?
+        var metricsV2: [UInt8]?
+    }
+    private let encoded = Mutex(Encoded())
 
     public init(
-        frameNumber: UInt32, hostNanoseconds: UInt64, igtlTransformsV1: [UInt8], igtlTransformsV2: [UInt8],
-        igtlMetricsV1: [UInt8], igtlMetricsV2: [UInt8], jsonLine: [UInt8]
+        output: NavigationOutput, transforms: FrameTransforms, targetName: String?, pointerTipMRI: Vector3?,
+        pointerStatus: ToolStatus?, timestamp: IGTLTimestamp, firstMessageID: UInt32
     ) {
-        self.frameNumber = frameNumber
-        self.hostNanoseconds = hostNanoseconds
-        self.igtlTransformsV1 = igtlTransformsV1
-        self.igtlTransformsV2 = igtlTransformsV2
-        self.igtlMetricsV1 = igtlMetricsV1
-        self.igtlMetricsV2 = igtlMetricsV2
-        self.jsonLine = jsonLine
+        self.frameNumber = output.deviceFrameNumber
+        self.hostNanoseconds = output.hostReceiveNanoseconds
+        self.output = output
+        self.transforms = transforms
+        self.targetName = targetName
+        self.pointerTipMRI = pointerTipMRI
+        self.pointerStatus = pointerStatus
+        self.timestamp = timestamp
+        self.firstMessageID = firstMessageID
+    }
+
+    /// The JSON-lines `frame` line, with its newline.
+    public var jsonLine: [UInt8] {
+        self.encoded.withLock { e in Self.json(&e, self) }
+    }
+
+    private static func json(_ e: inout Encoded, _ p: FramePayload) -> [UInt8] {
+        if let j = e.json { return j }
+        var out: [UInt8] = []
+        out.reserveCapacity(1200)
+        JSONLEncoder.appendFrame(p.output, targetName: p.targetName, pointerTipMRI: p.pointerTipMRI, pointerStatus: p.pointerStatus, into: &out)
+        e.json = out
+        return out
+    }
+
+    /// The frame's TRANSFORM messages for a client of this header version.
+    public func igtlTransforms(headerVersion: UInt16) -> [UInt8] {
+        self.encoded.withLock { e in
+            if headerVersion == 1, let t = e.transformsV1 { return t }
+            if headerVersion == 2, let t = e.transformsV2 { return t }
+            var out: [UInt8] = []
+            out.reserveCapacity(headerVersion == 1 ? 640 : 1100)
+            var id = self.firstMessageID
+            IGTLFrameEncoder.appendTransforms(self.transforms, headerVersion: headerVersion, timestamp: self.timestamp, messageID: &id, into: &out)
+            if headerVersion == 1 { e.transformsV1 = out } else { e.transformsV2 = out }
+            return out
+        }
+    }
+
+    /// The metrics STRING (the JSON `frame` object) for a client of this header version.
+    public func igtlMetrics(headerVersion: UInt16) -> [UInt8] {
+        self.encoded.withLock { e in
+            if headerVersion == 1, let m = e.metricsV1 { return m }
+            if headerVersion == 2, let m = e.metricsV2 { return m }
+            var text = Self.json(&e, self)
+            if text.last == 0x0A { text.removeLast() }
+            var out: [UInt8] = []
+            var id = self.firstMessageID &+ 6
+            IGTLFrameEncoder.appendString(
+                device: IGTLDeviceName.metrics, text: text, headerVersion: headerVersion, timestamp: self.timestamp, messageID: &id,
+                into: &out)
+            if headerVersion == 1 { e.metricsV1 = out } else { e.metricsV2 = out }
+            return out
+        }
     }
 }
 

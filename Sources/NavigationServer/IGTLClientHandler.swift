@@ -49,13 +49,8 @@ final class IGTLClientHandler: ClientHandler, @unchecked Sendable {
 
     func appendFrame(_ frame: FramePayload, into buffer: inout [UInt8]) {
         let s = self.state.withLock { $0 }
-        if s.headerVersion == 1 {
-            if s.streamTransforms { buffer.append(contentsOf: frame.igtlTransformsV1) }
-            buffer.append(contentsOf: frame.igtlMetricsV1)
-        } else {
-            if s.streamTransforms { buffer.append(contentsOf: frame.igtlTransformsV2) }
-            buffer.append(contentsOf: frame.igtlMetricsV2)
-        }
+        if s.streamTransforms { buffer.append(contentsOf: frame.igtlTransforms(headerVersion: s.headerVersion)) }
+        buffer.append(contentsOf: frame.igtlMetrics(headerVersion: s.headerVersion))
     }
 
     func deliver(_ e: RenderedEvent, to client: ClientConnection) {

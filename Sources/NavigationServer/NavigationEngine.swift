@@ -152,8 +152,6 @@ public final class NavigationEngine: @unchecked Sendable {
                 self.pointerSamples[self.pointerSequence % Self.pointerSampleCapacity] = sample
             }
             self.pointerSequence += 1
-        }
-        if !output.invalidity.contains(.stale) {
             self.history.append(
                 PoseHistoryEntry(
                     frameNumber: frame.deviceFrameNumber, timeNanoseconds: frame.hostReceiveNanoseconds,
@@ -174,23 +172,9 @@ public final class NavigationEngine: @unchecked Sendable {
         self.snapshot.framesProcessed += 1
         self.snapshot.lastFrameHostNanoseconds = frame.hostReceiveNanoseconds
         let timestamp = self.igtlTimestamp(frame.hostReceiveNanoseconds)
-        var id = self.messageID
-        var v1: [UInt8] = []
-        var v2: [UInt8] = []
-        v1.reserveCapacity(512)
-        v2.reserveCapacity(1024)
-        IGTLFrameEncoder.appendTransforms(transforms, headerVersion: 1, timestamp: timestamp, messageID: &id, into: &v1)
-        IGTLFrameEncoder.appendTransforms(transforms, headerVersion: 2, timestamp: timestamp, messageID: &id, into: &v2)
-        var json: [UInt8] = []
-        json.reserveCapacity(1024)
+        let firstMessageID = self.messageID &+ 1
+        self.messageID &+= FramePayload.messageIDsPerFrame
         let pointerTip = pointerToMRI.flatMap { p in self.pointerTipMM.map { p.apply(to: $0) } }
-        JSONLEncoder.appendFrame(output, targetName: target?.name, pointerTipMRI: pointerTip, pointerStatus: pointerStatus, into: &json)
-        let metrics = json.last == 0x0A ? Array(json.dropLast()) : json
-        var m1: [UInt8] = []
-        var m2: [UInt8] = []
-        IGTLFrameEncoder.appendString(device: IGTLDeviceName.metrics, text: metrics, headerVersion: 1, timestamp: timestamp, messageID: &id, into: &m1)
-        IGTLFrameEncoder.appendString(device: IGTLDeviceName.metrics, text: metrics, headerVersion: 2, timestamp: timestamp, messageID: &id, into: &m2)
-        self.messageID = id
         self.lock.broadcast()  // pulses waiting for the frame after their time
         self.lock.unlock()
 
@@ -203,8 +187,8 @@ public final class NavigationEngine: @unchecked Sendable {
                     dwellNanoseconds: output.onTarget.dwellNanoseconds))
         }
         let payload = FramePayload(
-            frameNumber: frame.deviceFrameNumber, hostNanoseconds: frame.hostReceiveNanoseconds, igtlTransformsV1: v1,
-            igtlTransformsV2: v2, igtlMetricsV1: m1, igtlMetricsV2: m2, jsonLine: json)
+            output: output, transforms: transforms, targetName: target?.name, pointerTipMRI: pointerTip, pointerStatus: pointerStatus,
+            timestamp: timestamp, firstMessageID: firstMessageID)
         for c in self.currentClients() { c.offer(frame: payload) }
     }
 

@@ -39,6 +39,15 @@ import Testing
         // Continuing from a partial checksum equals checksumming at once.
         let partial = IGTLCRC64.checksum(bytes[..<400])
         #expect(IGTLCRC64.checksum(bytes[400...], initial: partial) == IGTLCRC64.checksum(bytes))
+        // Every length 0…40 and every start offset 0…8: the eight-byte steps and the byte tail agree
+        // with the definition, and a non-contiguous sequence takes the byte-at-a-time path.
+        for start in 0...8 {
+            for length in 0...40 {
+                let slice = bytes[start..<start + length]
+                #expect(IGTLCRC64.checksum(slice) == IGTLCRC64.bitwiseChecksum(slice), "\(start) \(length)")
+                #expect(IGTLCRC64.checksum(slice.lazy.map { $0 }) == IGTLCRC64.bitwiseChecksum(slice))
+            }
+        }
     }
 }
 
