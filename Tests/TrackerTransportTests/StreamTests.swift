@@ -277,6 +277,19 @@ func accepted(_ server: Background<TCPStream?>) throws -> TCPStream {
         _ = getsockopt(peer.fdForTesting, Int32(IPPROTO_TCP), TCP_NODELAY, &flag, &len)
         _ = getsockopt(client.fdForTesting, Int32(IPPROTO_TCP), TCP_NODELAY, &flag, &len)
         #expect(flag != 0)
+        // Keepalive for half-open peers, as the navigation server sets it on every client.
+        try peer.enableKeepAlive(idleSeconds: 5, intervalSeconds: 1, count: 3)
+        func option(_ level: Int32, _ name: Int32) -> Int32 {
+            var v: Int32 = -1
+            var l = socklen_t(4)
+            _ = getsockopt(peer.fdForTesting, level, name, &v, &l)
+            return v
+        }
+        #expect(option(SOL_SOCKET, SO_KEEPALIVE) == 1)
+        #expect(option(Int32(IPPROTO_TCP), TCP_KEEPIDLE) == 5)
+        #expect(option(Int32(IPPROTO_TCP), TCP_KEEPINTVL) == 1)
+        #expect(option(Int32(IPPROTO_TCP), TCP_KEEPCNT) == 3)
+        #expect(option(Int32(IPPROTO_TCP), TCP_USER_TIMEOUT) == 8000)
     }
 
     @Test func peerCloseIsDisconnected() throws {
