@@ -45,6 +45,8 @@ public indirect enum JSONLValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
+    /// For counters and clock readings (ns) beyond `Int64`.
+    case unsigned(UInt64)
     case number(Double)
     case string(String)
     case array([JSONLValue])
