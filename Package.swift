@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Pure rigid-body maths, small dense linear algebra, meshes and their closest-point index.
@@ -60,16 +61,31 @@ let package = Package(
         // The NDI tracker driver: a pure set-up/tracking session state machine and the thread that
         // owns the byte stream, reconnects with backoff and yields `TrackerFrame`s; tool sets.
         .target(name: "NDITracker", dependencies: ["NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry"]),
+        // What `coilnav serve` keeps on disk: its configuration file (`coilnav-serve`), coil calibration
+        // files (`coilnav-coil-calibration`) and the session directory (state, registration, token).
+        .target(name: "ServerSession", dependencies: ["Formats", "Geometry", "Navigation", "TrackerCore"]),
         // The navigation server's JSON-lines protocol codec: request parsing with coded errors, frame/
         // event/response encoders into byte buffers, the line splitter. Pure, no I/O, no sockets.
         .target(name: "JSONLinesProtocol", dependencies: ["Navigation", "Geometry", "Formats", "TrackerCore"]),
+        // The navigation server: the engine (tracker events → per-frame pipeline → encoded messages,
+        // watchdog, pose history), per-client latest-wins fan-out, the OpenIGTLink and JSON-lines
+        // servers, and the command executor (targets, captures, registration, durable pulses).
+        .target(
+            name: "NavigationServer",
+            dependencies: [
+                "Navigation", "IGTLProtocol", "JSONLinesProtocol", "ServerSession", "Formats", "Registration", "NDITracker",
+                "TrackerTransport", "TrackerCore", "Geometry",
+            ]
+        ),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
             dependencies: [
                 "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
-                "MockTracker", "MockTrackerServer", "Navigation",
+                "MockTracker", "MockTrackerServer", "Navigation", "NavigationServer", "ServerSession", "IGTLProtocol",
+                "JSONLinesProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(name: "coilnav", dependencies: ["CoilNavCLI"]),
@@ -83,9 +99,17 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry"]),
         .testTarget(name: "TrackerCoreTests", dependencies: ["TrackerCore", "Geometry"]),
         .testTarget(name: "NavigationTests", dependencies: ["Navigation", "Geometry", "TrackerCore"]),
+        .testTarget(name: "ServerSessionTests", dependencies: ["ServerSession", "Formats", "Geometry", "Navigation", "TrackerCore"]),
         .testTarget(
             name: "JSONLinesProtocolTests",
             dependencies: ["JSONLinesProtocol", "Navigation", "Geometry", "Formats", "TrackerCore"]
+        ),
+        .testTarget(
+            name: "NavigationServerTests",
+            dependencies: [
+                "NavigationServer", "Navigation", "IGTLProtocol", "JSONLinesProtocol", "ServerSession", "Formats", "NDITracker",
+                "TrackerTransport", "TrackerCore", "Geometry",
+            ]
         ),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),

@@ -29,6 +29,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Measure the server's latency instead: frame in → a client has its TRANSFORM, at 60/400/2000 Hz with 1/16/64 OpenIGTLink clients.")
+    var latency = false
+
+    @Option(help: ArgumentHelp("Seconds per latency configuration.", valueName: "S"))
+    var seconds: Double = 5
+
     struct Report: Encodable {
         var build: String
         var meshTriangles: Int
@@ -40,6 +46,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if self.latency { return try self.runLatency() }
         let scalpPath = try self.scalp ?? DataLocator.path("Mock/demo/scalp.ply")
         var mesh = try MeshFile.read(path: scalpPath).orientedOutward()
         var rng = SplitMix64(seed: 2026)
@@ -172,5 +179,31 @@ struct BenchCommand: ParsableCommand {
                     }.joined() + "   " + goal)
         }
         print("ICP: \(report.icpIterations) iterations, residual error \(fixed(report.icpRotationErrorDegrees, 3))° and \(fixed(report.icpTranslationErrorMM, 3)) mm at the scalp centroid")
+    }
+
+    /// The latency matrix (issue 4's goal: p99 ≤ 1 ms at 400 Hz with 16 clients on loopback).
+    func runLatency() throws {
+        var results: [LatencyBench.Result] = []
+        if !self.json {
+            print("coilnav bench --latency: frame into the server → OpenIGTLink client has decoded its CoilToTarget TRANSFORM (loopback)")
+            print("  rate Hz  clients   frames  recv/client    p50 µs    p99 µs    max µs   server/frame median µs  p99 µs")
+        }
+        for rate in [60.0, 400, 2000] {
+            for clients in [1, 16, 64] {
+                let r = try LatencyBench.run(rateHz: rate, clients: clients, seconds: self.seconds)
+                results.append(r)
+                if !self.json {
+                    func col(_ x: Double, _ w: Int, _ d: Int = 1) -> String {
+                        let t = fixed(x, d)
+                        return String(repeating: " ", count: max(0, w - t.count)) + t
+                    }
+                    print(
+                        col(r.rateHz, 9, 0) + col(Double(r.clients), 9, 0) + col(Double(r.framesEmitted), 9, 0)
+                            + col(r.framesReceivedPerClient, 13, 0) + col(r.p50Microseconds, 10) + col(r.p99Microseconds, 10)
+                            + col(r.maxMicroseconds, 10) + col(r.serverPerFrameMedianMicroseconds, 25) + col(r.serverPerFrameP99Microseconds, 8))
+                }
+            }
+        }
+        if self.json { try JSONOutput.print(results) }
     }
 }

@@ -8,7 +8,7 @@ public struct CoilNavCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             DemoCommand.self, RegisterCommand.self, CalibrateCommand.self, PlanCommand.self, BenchCommand.self,
-            DevicesCommand.self, TrackCommand.self, MockTrackerCommand.self,
+            DevicesCommand.self, TrackCommand.self, MockTrackerCommand.self, ServeCommand.self, ExportCommand.self,
         ]
     )
 

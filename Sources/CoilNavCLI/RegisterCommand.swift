@@ -70,22 +70,8 @@ struct RegisterCommand: ParsableCommand {
     }
 }
 
-/// The outcome of `coilnav register`, computed without printing so the demo and tests reuse it.
-struct RegistrationReport {
-    var fiducial: PointRegistrationResult
-    var refinement: SurfaceRefinementResult?
-    /// The final transform (refined when refinement ran).
-    var headToMRI: RigidTransform
-    /// FRE and residuals of the final transform on the fiducials.
-    var freMM: Double
-    var residuals: [(name: String, residualMM: Double)]
-    var targetTRE: [(name: String, predictedTREMM: Double)]
-    var fleMM: Double?
-    var warnings: [String]
-
-    /// InVesalius and common practice flag a fiducial registration above 3 mm.
-    static let freWarningMM = 3.0
-
+extension RegistrationReport {
+    /// Loads the files and computes the registration (see `RegistrationReport.compute(head:mri:…)`).
     static func compute(
         mriPath: String, headPath: String, targetsPath: String?, fleMM: Double?, scalpPath: String?,
         headSurfacePath: String?, useCommonLabels: Bool
@@ -93,63 +79,20 @@ struct RegistrationReport {
         let mri = try MarkupsFile.load(path: mriPath).allPoints
         let head = try MarkupsFile.load(path: headPath).allPoints
         let targets = try targetsPath.map { try MarkupsFile.load(path: $0).allPoints } ?? []
-        var options = PointRegistration.Options()
-        if useCommonLabels { options.labelMatching = .intersection }
-        let fiducial: PointRegistrationResult
-        do {
-            fiducial = try PointRegistration.register(head: head, mri: mri, options: options)
-        } catch {
-            throw CLIError("registration refused: \(error)")
-        }
-        var warnings: [String] = []
-        if !fiducial.unpairedLabels.isEmpty {
-            warnings.append("labels present on one side only, left out: \(fiducial.unpairedLabels.joined(separator: ", "))")
-        }
-        var headToMRI = fiducial.headToMRI
-        var refinement: SurfaceRefinementResult?
+        var surface: (MeshIndex, [Vector3])?
         if let scalpPath, let headSurfacePath {
             let mesh = try MeshFile.read(path: scalpPath)
             let index: MeshIndex
             do { index = try MeshIndex(mesh: mesh) } catch { throw CLIError("\(scalpPath): \(error)") }
-            let points = try MarkupsFile.load(path: headSurfacePath).allPoints.map(\.position)
-            let pairedHead = head.filter { h in fiducial.residuals.contains { $0.label.lowercased() == h.label.lowercased() } }
-            do {
-                let r = try SurfaceRefinement.refine(
-                    initialHeadToMRI: fiducial.headToMRI, headSurfacePoints: points, mesh: index,
-                    fiducialsInHead: pairedHead, targetsInMRI: targets)
-                refinement = r
-                headToMRI = r.headToMRI
-                warnings += r.warnings
-            } catch {
-                throw CLIError("surface refinement failed: \(error)")
-            }
+            surface = (index, try MarkupsFile.load(path: headSurfacePath).allPoints.map(\.position))
         }
-        // Residuals of the final transform, in MRI-list order.
-        var residuals: [(String, Double)] = []
-        var sumSquares = 0.0
-        let headByLabel = Dictionary(head.map { ($0.label.lowercased(), $0.position) }, uniquingKeysWith: { a, _ in a })
-        for r in fiducial.residuals {
-            guard let h = headByLabel[r.label.lowercased()],
-                let m = fiducial.fiducialsInMRI.first(where: { $0.label == r.label })
-            else { continue }
-            let d = headToMRI.apply(to: h).distance(to: m.position)
-            residuals.append((r.label, d))
-            sumSquares += d * d
+        do {
+            return try RegistrationReport.compute(
+                head: head, mri: mri, targets: targets, fleMM: fleMM, scalp: surface?.0, headSurfacePoints: surface?.1 ?? [],
+                useCommonLabels: useCommonLabels)
+        } catch {
+            throw CLIError("\(error)")
         }
-        let fre = refinement == nil ? fiducial.freMM : (sumSquares / Double(max(residuals.count, 1))).squareRoot()
-        if refinement == nil { residuals = fiducial.residuals.map { ($0.label, $0.residualMM) } }
-        if fre > Self.freWarningMM {
-            warnings.append("FRE \(fixed(fre)) mm is above \(fixed(Self.freWarningMM, 1)) mm: check the fiducials before navigating")
-        }
-        var tre: [(String, Double)] = []
-        if let fleMM {
-            for t in targets { tre.append((t.label, fiducial.predictedTREMM(at: t.position, fleMM: fleMM))) }
-        } else if !targets.isEmpty {
-            warnings.append("targets given without --fle-mm: no TRE prediction (it scales with the fiducial localisation error)")
-        }
-        return RegistrationReport(
-            fiducial: fiducial, refinement: refinement, headToMRI: headToMRI, freMM: fre, residuals: residuals,
-            targetTRE: tre, fleMM: fleMM, warnings: warnings)
     }
 
     struct JSON: Encodable {

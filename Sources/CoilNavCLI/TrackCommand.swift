@@ -62,63 +62,12 @@ struct TrackCommand: ParsableCommand {
     }
 
     func run() throws {
-        let url: TrackerURL
-        do {
-            url = try TrackerURL(parsing: self.tracker)
-        } catch {
-            throw CLIError("\(error)")
-        }
-        let connect: @Sendable () throws -> any ByteStream
-        var mockServer: MockTrackerServer?
-        var frameRateHz: Double?
-        switch url {
-        case .mock(let scenarioPath, let seed):
-            let scenario: MockScenario
-            do {
-                scenario = try MockScenario.load(path: scenarioPath)
-            } catch {
-                throw CLIError("\(error)")
-            }
-            let server: MockTrackerServer
-            do {
-                server = try MockTrackerServer.pipeServer(scenario: scenario, seed: seed)
-            } catch {
-                throw CLIError("mock tracker: \(error)")
-            }
-            mockServer = server
-            frameRateHz = scenario.frameRateHz
-            // Every connection, including reconnects after a disconnect, is a fresh pipe end.
-            connect = { server.connect() }
-        case .replay:
-            throw CLIError(
-                "tracker URL \"\(self.tracker)\": `coilnav track` does not play recordings; use an ndi-usb, ndi-serial, ndi-tcp or mock URL"
-            )
-        default:
-            let endpoint: TransportEndpoint
-            do {
-                endpoint = try TransportEndpoint(url)
-            } catch {
-                throw CLIError("\(error)")
-            }
-            connect = { try endpoint.open() }
-        }
+        let tracker = try TrackerConnection.open(
+            text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles, command: "track")
+        let mockServer = tracker.mockServer
         defer { mockServer?.stop() }
-        let toolSetPath = try self.tools ?? DataLocator.path("Calibration/tools/toolset-mock.json")
-        let toolSet: ToolSet
-        do {
-            toolSet = try ToolSet.load(path: toolSetPath)
-        } catch {
-            throw CLIError("tool set \(error)")
-        }
-        var deviceProfiles: [DeviceProfile] = []
-        if let dir = try? (self.profiles ?? DataLocator.path("Devices")) {
-            do {
-                deviceProfiles = try DeviceProfiles.load(directory: dir)
-            } catch {
-                if self.profiles != nil { throw CLIError("device profiles: \(error)") }
-            }
-        }
-        let config = NDITrackerConfiguration.forURL(url, profiles: deviceProfiles, tools: toolSet.tools, frameRateHz: frameRateHz)
+        let config = tracker.configuration
+        let connect = tracker.connect
 
         // The device thread hands events to this queue and never blocks; the main thread prints.
         let queue = EventQueue(capacity: 4096)
@@ -162,16 +111,7 @@ struct TrackCommand: ParsableCommand {
         }
     }
 
-    static func describe(_ s: TrackerState) -> String {
-        switch s {
-        case .connecting: "connecting"
-        case .settingUp: "setting up"
-        case .tracking: "tracking"
-        case .disconnected(let reason): "disconnected (\(reason))"
-        case .reconnecting(let attempt, let delay): "reconnecting in \(delay) (attempt \(attempt))"
-        case .stopped: "stopped"
-        }
-    }
+    static func describe(_ s: TrackerState) -> String { TrackerConnection.describe(s) }
 }
 
 /// A bounded queue between the driver's device thread and the printing thread: `push` never

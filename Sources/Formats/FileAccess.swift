@@ -14,7 +14,7 @@ package enum FileAccess {
 
     /// Writes a whole file atomically (a temporary file renamed into place), so a reader never
     /// sees a half-written plan or mesh.
-    static func write(_ data: Data, path: String) throws(FileFormatError) {
+    package static func write(_ data: Data, path: String) throws(FileFormatError) {
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

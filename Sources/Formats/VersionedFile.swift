@@ -27,7 +27,7 @@ package enum VersionedFile {
 
     /// True for an RFC 3339 / ISO 8601 internet date-time with a time zone, with or without
     /// fractional seconds: `2025-03-14T09:26:53Z`, `2025-03-14T10:26:53.5+01:00`.
-    static func isTimestamp(_ text: String) -> Bool {
+    package static func isTimestamp(_ text: String) -> Bool {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         if formatter.date(from: text) != nil { return true }
@@ -36,7 +36,7 @@ package enum VersionedFile {
     }
 
     /// Reads a timestamp field, checking its form (no clock is read).
-    static func timestamp(_ field: JSONField) throws(FileFormatError) -> String {
+    package static func timestamp(_ field: JSONField) throws(FileFormatError) -> String {
         let s = try field.string()
         guard Self.isTimestamp(s) else {
             throw field.error("expected an ISO 8601 date-time with a time zone such as \"2025-03-14T09:26:53Z\", got \(quoted(s))")

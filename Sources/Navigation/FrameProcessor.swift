@@ -145,6 +145,9 @@ public struct FrameProcessor: Sendable {
         self.onTargetTracker.thresholds = thresholds
     }
 
+    /// Sends the on-target state to off (e.g. after the tracker fell silent: the dwell restarts).
+    public mutating func resetOnTarget() { self.onTargetTracker.reset() }
+
     /// Forgets the last frame number, for when the tracker restarts its counter (reconnection).
     public mutating func resetFrameSequence() { self.lastFrameNumber = nil }
 

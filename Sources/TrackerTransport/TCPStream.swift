@@ -74,6 +74,29 @@ public final class TCPStream: ByteStream {
         while try !self.core.read(maxBytes: 4096, timeout: .zero).isEmpty {}
     }
 
+    /// Turns on TCP keepalive so a peer that vanished without closing (a half-open connection:
+    /// cable pulled, machine off) is detected: after `idleSeconds` of silence the kernel probes every
+    /// `intervalSeconds`, and after `count` unanswered probes reads and writes fail with
+    /// `.disconnected`. `TCP_USER_TIMEOUT` bounds unacknowledged sends the same way.
+    public func enableKeepAlive(idleSeconds: Int32 = 5, intervalSeconds: Int32 = 1, count: Int32 = 3) throws(TransportError) {
+        try self.core.withDescriptor { fd throws(TransportError) in
+            let size = socklen_t(MemoryLayout<Int32>.size)
+            var one: Int32 = 1
+            var idle = idleSeconds
+            var interval = intervalSeconds
+            var probes = count
+            var userTimeout = UInt32((idleSeconds + intervalSeconds * count) * 1000)
+            if setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, size) != 0
+                || setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, size) != 0
+                || setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, size) != 0
+                || setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &probes, size) != 0
+                || setsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &userTimeout, socklen_t(MemoryLayout<UInt32>.size)) != 0
+            {
+                throw posixError("cannot enable keepalive on \(self.description)", errno: errno)
+            }
+        }
+    }
+
     public func close() { self.core.close() }
 
     public var hasSerialLine: Bool { false }

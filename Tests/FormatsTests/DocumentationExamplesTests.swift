@@ -50,4 +50,19 @@ import Testing
         #expect(registration.surface?.iterations == 23)
         #expect((registration.headToMRI.apply(to: Vector3(1, 0, 0)) - Vector3(3.3, -109.4, 31)).length < 1e-12)
     }
+
+    @Test func pulseLogExampleReadsAndIsWhatTheWriterWrites() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/file-formats.md"), encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "```jsonl"))
+        let end = try #require(lines[(start + 1)...].firstIndex(of: "```"))
+        let block = lines[(start + 1)..<end].map { $0 + "\n" }.joined()
+        let contents = try PulseLogContents.parse(Data(block.utf8), source: "doc")
+        #expect(contents.tornLastLine == nil)
+        #expect(contents.records.map(\.index) == [1, 2])
+        #expect(contents.records[0].coilToMRI?.apply(to: Vector3(0, 0, 0)) == Vector3(10, 20, 30))
+        #expect(contents.records[1].invalidReasons == ["coil missing"])
+        #expect(try PulseLogContents.headerLine + contents.records.map { try $0.jsonLine() }.joined() == block)
+    }
 }

@@ -25,22 +25,22 @@ package struct JSONValue: Equatable, Sendable {
     /// Byte offset of the value's first character in the parsed text.
     package var offset: Int
 
-    init(_ kind: Kind, offset: Int = 0) {
+    package init(_ kind: Kind, offset: Int = 0) {
         self.kind = kind
         self.offset = offset
     }
 
-    static func bool(_ b: Bool) -> JSONValue { JSONValue(.bool(b)) }
-    static func number(_ x: Double) -> JSONValue { JSONValue(.number(x)) }
-    static func number(_ i: Int) -> JSONValue { JSONValue(.number(Double(i))) }
-    static func string(_ s: String) -> JSONValue { JSONValue(.string(s)) }
-    static func array(_ a: [JSONValue]) -> JSONValue { JSONValue(.array(a)) }
-    static func numbers(_ a: [Double]) -> JSONValue { JSONValue(.array(a.map { JSONValue.number($0) })) }
-    static func vector(_ v: Vector3) -> JSONValue { .numbers([v.x, v.y, v.z]) }
+    package static func bool(_ b: Bool) -> JSONValue { JSONValue(.bool(b)) }
+    package static func number(_ x: Double) -> JSONValue { JSONValue(.number(x)) }
+    package static func number(_ i: Int) -> JSONValue { JSONValue(.number(Double(i))) }
+    package static func string(_ s: String) -> JSONValue { JSONValue(.string(s)) }
+    package static func array(_ a: [JSONValue]) -> JSONValue { JSONValue(.array(a)) }
+    package static func numbers(_ a: [Double]) -> JSONValue { JSONValue(.array(a.map { JSONValue.number($0) })) }
+    package static func vector(_ v: Vector3) -> JSONValue { .numbers([v.x, v.y, v.z]) }
 
     /// An object from key–value pairs, in the order given; `nil` values are left out, so
     /// optional fields simply disappear from the output.
-    static func object(_ members: KeyValuePairs<String, JSONValue?>) -> JSONValue {
+    package static func object(_ members: KeyValuePairs<String, JSONValue?>) -> JSONValue {
         JSONValue(.object(members.compactMap { k, v in v.map { Member(key: k, value: $0) } }))
     }
 

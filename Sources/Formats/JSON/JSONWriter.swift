@@ -5,10 +5,10 @@ import Foundation
 /// booleans) on one line, arrays holding arrays or objects one element per line, and a final
 /// newline. Whole numbers below 10¹⁵ are written without a fraction (`1`, `-12`); other numbers
 /// use the shortest text that reads back to the same `Double` (`0.1`, `1e-05`).
-enum JSONWriter {
+package enum JSONWriter {
     /// Serialises a value. NaN and infinities cannot be written in JSON: they are an error
     /// naming `destination` and the path of the offending number.
-    static func serialize(_ value: JSONValue, destination: String) throws(FileFormatError) -> Data {
+    package static func serialize(_ value: JSONValue, destination: String) throws(FileFormatError) -> Data {
         var out = ""
         var path: [String] = []
         try Self.write(value, indent: 0, into: &out, path: &path, destination: destination)

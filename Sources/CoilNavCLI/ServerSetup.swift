@@ -1,0 +1,177 @@
+import Foundation
+import Formats
+import Geometry
+import NDITracker
+import Navigation
+import NavigationServer
+import ServerSession
+import TrackerCore
+
+/// Everything `coilnav serve` loads before it listens.
+struct ServerSetup {
+    var configuration: ServeConfiguration
+    var plan: Plan
+    var targets: [NavigationTarget]
+    var activeTarget: String?
+    var headToMRI: RigidTransform?
+    var registrationSource: String
+    var coilCalibration: RigidTransform
+    var pointerTipMM: Vector3?
+    var scalp: MeshIndex?
+    var session: SessionStore
+    var resumed: Bool
+    var pulseLog: PulseLog
+    var token: String?
+    var tracker: TrackerConnection
+    var notes: [String]
+
+    /// Loads plan, calibrations, registration and the session; a failure names the file and field.
+    static func prepare(
+        _ c: ServeConfiguration, profilesPath: String?, explicitTarget: String? = nil
+    ) throws -> ServerSetup {
+        var notes: [String] = []
+        func load<T>(_ what: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw CLIError("\(what): \(error)") }
+        }
+        let plan = try load("plan") { try Plan.load(path: c.plan) }
+        guard !plan.targets.isEmpty else { throw CLIError("plan \(c.plan) has no targets") }
+        let targets = plan.targets.map {
+            NavigationTarget(name: $0.name, targetToMRI: $0.coilToMRI, coilToCortexMM: $0.coilToCortexMM ?? 0)
+        }
+        var scalp: MeshIndex?
+        if let meshPath = plan.resolvedScalpMeshPath(planPath: c.plan) {
+            scalp = try load("scalp mesh") { try MeshIndex(mesh: try MeshFile.read(path: meshPath)) }
+        }
+        let coil: RigidTransform
+        if let path = c.coilCalibration {
+            let cal = try load("coil calibration") { try CoilCalibration.load(path: path) }
+            if cal.tool != c.coilTool {
+                throw CLIError("coil calibration \(path): it is for tool \"\(cal.tool)\", but the coil tool is \"\(c.coilTool)\"")
+            }
+            coil = cal.coilToMarker
+        } else {
+            coil = .identity
+            notes.append("no coil calibration: the coil frame is taken to be the coil marker's frame")
+        }
+        var pointerTip: Vector3?
+        if let path = c.pointerCalibration {
+            let cal = try load("pointer calibration") { try PointerCalibration.load(path: path) }
+            if cal.tool != c.pointerTool {
+                throw CLIError("pointer calibration \(path): it is for tool \"\(cal.tool)\", but the pointer tool is \"\(c.pointerTool)\"")
+            }
+            pointerTip = cal.tipMM
+        } else {
+            notes.append("no pointer calibration: pointer captures will be refused")
+        }
+        let sessionDirectory = c.session ?? "coilnav-session"
+        let session = try load("session") { try SessionStore.open(directory: sessionDirectory, createIfMissing: true) }
+        let state = session.state
+        var headToMRI: RigidTransform?
+        var source = "none: the session is not registered (capture fiducials and register)"
+        if let r = state.registration {
+            headToMRI = r.headToMRI
+            source = "resumed from the session (\(r.createdAt), FRE \(formatMM(r.freMM)) mm)"
+        } else if let path = c.registration {
+            let r = try load("registration") { try RegistrationRecord.load(path: path) }
+            headToMRI = r.headToMRI
+            source = "\(path) (FRE \(formatMM(r.freMM)) mm)"
+            try load("session") { try session.setRegistration(r) }
+        }
+        let names = Set(targets.map(\.name))
+        var active = explicitTarget ?? state.activeTarget ?? c.activeTarget ?? targets.first?.name
+        if let a = active, !names.contains(a) {
+            if explicitTarget != nil || c.activeTarget == a {
+                throw CLIError("target \"\(a)\" is not in the plan (targets: \(targets.map(\.name).joined(separator: ", ")))")
+            }
+            notes.append("the session's target \"\(a)\" is not in this plan; using \(targets[0].name)")
+            active = targets.first?.name
+        }
+        if state.planPath == nil { try load("session") { try session.setPlanPath(c.plan) } }
+        let pulseLog = try load("pulse log") { try PulseLog.open(path: session.pulsesPath) }
+        if let w = pulseLog.recoveredWarning { notes.append("pulse log: \(w)") }
+        let token: String? = c.insecure ? nil : try load("token") { try session.ensureToken() }
+        let tracker = try TrackerConnection.open(
+            url: c.tracker, text: c.tracker.description, toolSetPath: c.toolSet, profilesPath: profilesPath, command: "serve")
+        return ServerSetup(
+            configuration: c, plan: plan, targets: targets, activeTarget: active, headToMRI: headToMRI, registrationSource: source,
+            coilCalibration: coil, pointerTipMM: pointerTip, scalp: scalp, session: session, resumed: session.resumed, pulseLog: pulseLog,
+            token: token, tracker: tracker, notes: notes)
+    }
+
+    /// Listens, prints the ports, runs until SIGINT/SIGTERM.
+    func run() throws {
+        let log = StderrLog()
+        let clock = SystemTrackerClock()
+        let unixNow = Int64(Date().timeIntervalSince1970 * 1e9)
+        let engineConfiguration = NavigationEngineConfiguration(
+            navigation: self.configuration.navigationConfiguration, pointerToolName: self.configuration.pointerTool,
+            frameRateHz: self.tracker.frameRateHz, unixNanosecondsAtClockZero: unixNow - Int64(clock.nowNanoseconds()))
+        let engine = NavigationEngine(
+            configuration: engineConfiguration, clock: clock, targets: self.targets, activeTargetName: self.activeTarget,
+            headToMRI: self.headToMRI, coilCalibration: self.coilCalibration, pointerTipMM: self.pointerTipMM, log: log.write)
+        let executor = CommandExecutor(
+            engine: engine, session: self.session, pulseLog: self.pulseLog, token: self.token,
+            context: CommandContext(mriFiducials: self.plan.fiducials, scalp: self.scalp, pointerTipMM: self.pointerTipMM))
+        let server: NavigationServer
+        do {
+            server = try NavigationServer(
+                engine: engine, commands: executor,
+                options: .init(bind: self.configuration.bind, igtlPort: self.configuration.igtlPort, jsonPort: self.configuration.jsonPort))
+        } catch {
+            throw CLIError("cannot listen: \(error)")
+        }
+        let host = self.configuration.bind.contains(":") ? "[\(self.configuration.bind)]" : self.configuration.bind
+        var head = "OpenIGTLink: listening on \(host):\(server.igtlPort)\n"
+        head += "JSON-lines: listening on \(host):\(server.jsonPort)\n"
+        head += "session: \(self.session.directory) (\(self.resumed ? "resumed" : "new")), \(self.pulseLog.records.count) pulses recorded\n"
+        head += "registration: \(self.registrationSource)\n"
+        head += "active target: \(self.activeTarget ?? "none") (plan targets: \(self.targets.map(\.name).joined(separator: ", ")))\n"
+        head += self.token == nil
+            ? "insecure: every client may change the session\n"
+            : "token: \(self.session.tokenPath) (needed by commands that change the session)\n"
+        head += "tracker: \(self.configuration.tracker) at \(formatMM(self.tracker.frameRateHz)) Hz\n"
+        for n in self.notes { head += "note: \(n)\n" }
+        FileHandle.standardOutput.write(Data(head.utf8))
+
+        server.start()
+        let stopSignal = DispatchSemaphore(value: 0)
+        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stopSignal.signal() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        let driver = NDITrackerDriver(configuration: self.tracker.configuration, clock: clock, connect: self.tracker.connect) { event in
+            engine.handle(event)
+            switch event {
+            case .state(let s): log.write("coilnav: tracker: \(TrackerConnection.describe(s))")
+            case .warning(let w): log.write("coilnav: warning: \(w)")
+            case .frame: break
+            }
+        }
+        driver.start()
+        stopSignal.wait()
+        log.write("coilnav: stopping")
+        _ = driver.stop()
+        server.stop()
+        self.tracker.mockServer?.stop()
+        self.pulseLog.close()
+        log.flush()
+    }
+}
+
+private func formatMM(_ x: Double) -> String {
+    let r = (x * 100).rounded() / 100
+    return r == r.rounded() ? String(Int(r)) : String(r)
+}
+
+/// Log lines to standard error from any thread without blocking the caller (a serial queue writes).
+final class StderrLog: Sendable {
+    private let queue = DispatchQueue(label: "coilnav-log")
+    func write(_ line: String) {
+        self.queue.async { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+    func flush() { self.queue.sync {} }
+}
