@@ -349,6 +349,7 @@ public enum JSONLEncoder {
         case .null: JSONLBytes.raw("null", into: &out)
         case .bool(let b): JSONLBytes.bool(b, into: &out)
         case .integer(let i): JSONLBytes.integer(i, into: &out)
+        case .unsigned(let u): JSONLBytes.unsigned(u, into: &out)
         case .number(let x): JSONLBytes.double(x, into: &out)
         case .string(let s): JSONLBytes.string(s, into: &out)
         case .array(let elements):

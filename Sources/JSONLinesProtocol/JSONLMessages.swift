@@ -16,7 +16,7 @@ public enum JSONLEvent: Sendable, Equatable {
     case onTarget(frame: UInt32, dwellMilliseconds: Double)
     /// The on-target state became off at `frame`.
     case offTarget(frame: UInt32)
-    /// A pulse was logged with this 0-based index in the session's pulse log, at this server time.
+    /// A pulse was logged: its number in the session's pulse log (the server counts from 1), at this server time.
     case pulseRecorded(index: Int, timeNanoseconds: UInt64)
     /// The tracker driver's state, as text ("tracking", "reconnecting in 2 s", …).
     case trackerState(String)
@@ -45,6 +45,8 @@ public indirect enum JSONLValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
+    /// For counters and clock readings (ns) beyond `Int64`.
+    case unsigned(UInt64)
     case number(Double)
     case string(String)
     case array([JSONLValue])
@@ -65,7 +67,7 @@ public struct JSONLMember: Sendable, Equatable {
 public struct JSONLHello: Sendable, Equatable {
     /// `JSONLEncoder.protocolVersion` unless a test says otherwise.
     public var protocolVersion: Int
-    /// E.g. "coilnav 0.4.0".
+    /// E.g. "coilnav 0.1.0".
     public var serverVersion: String
     /// The tracker's nominal frame rate, Hz (nil while unknown).
     public var frameRateHz: Double?

@@ -70,6 +70,8 @@ private struct RequestReader {
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     static let common: Set<String> = ["id", "cmd", "token"]
+    /// The bytes a JSON number token is made of.
+    static let numberBytes: Set<UInt8> = Set("+-.eE0123456789".utf8)
     static let parameters: [String: [String]] = [
         "select-target": ["name"],
         "subscribe": ["frames", "events", "maxRateHz"],
@@ -203,8 +205,7 @@ private struct RequestReader {
             throw self.error(.badField, field: key, "field \"\(key)\": expected a whole number of nanoseconds, got \(f.value.summary)")
         }
         var end = f.value.offset
-        let numberBytes: Set<UInt8> = Set("+-.eE0123456789".utf8)
-        while end < self.bytes.count, numberBytes.contains(self.bytes[end]) { end += 1 }
+        while end < self.bytes.count, Self.numberBytes.contains(self.bytes[end]) { end += 1 }
         let text = self.bytes[f.value.offset..<end]
         var value: UInt64 = 0
         var valid = !text.isEmpty

@@ -135,10 +135,11 @@ import Testing
             JSONLMember("frames", .integer(-10)),
             JSONLMember("extra", .object([JSONLMember("a", .null), JSONLMember("b", .bool(true)), JSONLMember("c", .array([]))])),
             JSONLMember("bad", .number(.nan)),
+            JSONLMember("timeNanoseconds", .unsigned(18_000_000_000_000_000_001)),
         ]
         #expect(
             self.line(.number(5), .fields(fields))
-                == #"{"type":"response","id":5,"ok":true,"name":"nasion","positionHeadMM":[1.5,-20.0,3],"spreadMM":0.25,"frames":-10,"extra":{"a":null,"b":true,"c":[]},"bad":null}"#
+                == #"{"type":"response","id":5,"ok":true,"name":"nasion","positionHeadMM":[1.5,-20.0,3],"spreadMM":0.25,"frames":-10,"extra":{"a":null,"b":true,"c":[]},"bad":null,"timeNanoseconds":18000000000000000001}"#
                 + "\n")
     }
 

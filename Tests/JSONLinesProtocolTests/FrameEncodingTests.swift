@@ -155,6 +155,16 @@ import TrackerCore
             #expect(bytes.last == 0x0A)
 
             let root = try JSONDocument.parse(Data(bytes), source: "frame").rootField.object()
+            // A second, independent parser accepts the line too. swift-corelibs-foundation's
+            // JSONSerialization does not round decimal text correctly (seen 1–2 ulps off), so it is only
+            // held to 4 ulps; the bit-exact checks below use Formats' parser (Swift's `Double(String)`).
+            let foundation = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            let fm = try #require(foundation["metrics"] as? [String: Any])
+            let e0 = try #require(out.error)
+            for (key, value) in [("distanceMM", e0.distanceMM), ("tiltDegrees", e0.tiltDegrees), ("depthMM", e0.depthMM)] {
+                let read = try #require((fm[key] as? NSNumber)?.doubleValue, "\(key)")
+                #expect(Swift.abs(read - value) <= 4 * value.ulp, "\(key): \(read) vs \(value)")
+            }
             #expect(try root.required("frame").integer() == Int(n))
             #expect(try root.required("target").string() == target.name)
             // hostTimeNanoseconds is above 2⁵³ here: compare its digits, which a Double would round.
