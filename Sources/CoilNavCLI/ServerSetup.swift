@@ -14,6 +14,7 @@ struct ServerSetup {
     var targets: [NavigationTarget]
     var activeTarget: String?
     var headToMRI: RigidTransform?
+    var registrationRecord: RegistrationRecord?
     var registrationSource: String
     var coilCalibration: RigidTransform
     var pointerTipMM: Vector3?
@@ -67,13 +68,16 @@ struct ServerSetup {
         let session = try load("session") { try SessionStore.open(directory: sessionDirectory, createIfMissing: true) }
         let state = session.state
         var headToMRI: RigidTransform?
+        var record: RegistrationRecord?
         var source = "none: the session is not registered (capture fiducials and register)"
         if let r = state.registration {
             headToMRI = r.headToMRI
+            record = r
             source = "resumed from the session (\(r.createdAt), FRE \(formatMM(r.freMM)) mm)"
         } else if let path = c.registration {
             let r = try load("registration") { try RegistrationRecord.load(path: path) }
             headToMRI = r.headToMRI
+            record = r
             source = "\(path) (FRE \(formatMM(r.freMM)) mm)"
             try load("session") { try session.setRegistration(r) }
         }
@@ -93,7 +97,7 @@ struct ServerSetup {
         let tracker = try TrackerConnection.open(
             url: c.tracker, text: c.tracker.description, toolSetPath: c.toolSet, profilesPath: profilesPath, command: "serve")
         return ServerSetup(
-            configuration: c, plan: plan, targets: targets, activeTarget: active, headToMRI: headToMRI, registrationSource: source,
+            configuration: c, plan: plan, targets: targets, activeTarget: active, headToMRI: headToMRI, registrationRecord: record, registrationSource: source,
             coilCalibration: coil, pointerTipMM: pointerTip, scalp: scalp, session: session, resumed: session.resumed, pulseLog: pulseLog,
             token: token, tracker: tracker, notes: notes)
     }
@@ -111,7 +115,8 @@ struct ServerSetup {
             headToMRI: self.headToMRI, coilCalibration: self.coilCalibration, pointerTipMM: self.pointerTipMM, log: log.write)
         let executor = CommandExecutor(
             engine: engine, session: self.session, pulseLog: self.pulseLog, token: self.token,
-            context: CommandContext(mriFiducials: self.plan.fiducials, scalp: self.scalp, pointerTipMM: self.pointerTipMM))
+            context: CommandContext(mriFiducials: self.plan.fiducials, scalp: self.scalp, pointerTipMM: self.pointerTipMM),
+            appliedRegistration: self.registrationRecord)
         let server: NavigationServer
         do {
             server = try NavigationServer(

@@ -261,6 +261,18 @@ public enum JSONLEncoder {
             } else {
                 JSONLBytes.raw("null", into: &out)
             }
+            JSONLBytes.raw(",\"freMM\":", into: &out)
+            JSONLBytes.double(s.freMM, into: &out)
+            JSONLBytes.raw(",\"predictedTREMM\":", into: &out)
+            JSONLBytes.double(s.predictedTREMM, into: &out)
+            JSONLBytes.raw(",\"fleMM\":", into: &out)
+            JSONLBytes.double(s.fleMM, into: &out)
+            JSONLBytes.raw(",\"frameRateHz\":", into: &out)
+            JSONLBytes.double(s.frameRateHz, into: &out)
+            JSONLBytes.raw(",\"framesReceived\":", into: &out)
+            JSONLBytes.integer(Int64(s.framesReceived), into: &out)
+            JSONLBytes.raw(",\"framesDropped\":", into: &out)
+            JSONLBytes.integer(Int64(s.framesDropped), into: &out)
         case .targets(let targets):
             JSONLBytes.raw(",\"targets\":[", into: &out)
             for (i, t) in targets.enumerated() {

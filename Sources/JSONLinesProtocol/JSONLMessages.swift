@@ -108,11 +108,31 @@ public struct JSONLStatus: Sendable, Equatable {
     public var pulses: Int
     /// This connection's subscription (nil: not subscribed).
     public var subscription: JSONLSubscription?
+    /// The applied registration's fiducial registration error, mm (nil: not registered).
+    public var freMM: Double?
+    /// The predicted target registration error at the active target's cortical point, mm, for the
+    /// registration's fiducial configuration and `fleMM` (nil when unknown).
+    public var predictedTREMM: Double?
+    /// The fiducial localisation error the prediction assumes, mm.
+    public var fleMM: Double?
+    /// Frames received over the last second.
+    public var frameRateHz: Double?
+    /// Frames received, and device frame numbers skipped (frames the host never saw), since the start.
+    public var framesReceived: Int
+    public var framesDropped: Int
 
     public init(
         trackerState: String, lastFrame: UInt32?, registered: Bool, registrationPending: Bool, target: String?,
-        fiducials: [String], scalpPoints: Int, pulses: Int, subscription: JSONLSubscription?
+        fiducials: [String], scalpPoints: Int, pulses: Int, subscription: JSONLSubscription?, freMM: Double? = nil,
+        predictedTREMM: Double? = nil, fleMM: Double? = nil, frameRateHz: Double? = nil, framesReceived: Int = 0,
+        framesDropped: Int = 0
     ) {
+        self.freMM = freMM
+        self.predictedTREMM = predictedTREMM
+        self.fleMM = fleMM
+        self.frameRateHz = frameRateHz
+        self.framesReceived = framesReceived
+        self.framesDropped = framesDropped
         self.trackerState = trackerState
         self.lastFrame = lastFrame
         self.registered = registered

@@ -89,6 +89,17 @@ public struct PoseHistory: Sendable {
         self.start = 0
     }
 
+    /// How many held frames are later than `time`.
+    public func count(after time: UInt64) -> Int {
+        var lo = 0
+        var hi = self.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self[mid].timeNanoseconds <= time { lo = mid + 1 } else { hi = mid }
+        }
+        return self.count - lo
+    }
+
     /// The pose at `time`: interpolated between the last frame at or before it and the first frame at
     /// or after it (binary search).
     public func lookup(at time: UInt64) -> PoseLookup {

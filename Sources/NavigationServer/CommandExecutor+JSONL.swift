@@ -47,13 +47,17 @@ extension CommandExecutor {
                     ], registered: snapshot.headToMRI != nil, tokenRequired: self.token != nil))
         case .status:
             let state = self.session?.state
+            let quality = snapshot.headToMRI == nil ? nil : self.registrationQuality(at: snapshot.activeTarget)
             return .status(
                 JSONLStatus(
                     trackerState: snapshot.trackingLost ? "tracking lost" : snapshot.trackerState.map(TrackerStateText.describe) ?? "waiting",
                     lastFrame: snapshot.output?.deviceFrameNumber, registered: snapshot.headToMRI != nil,
                     registrationPending: self.hasPendingRegistration, target: snapshot.activeTarget?.name,
                     fiducials: state?.capturedFiducials.map(\.name) ?? [], scalpPoints: state?.scalpPoints.count ?? 0,
-                    pulses: self.pulses.count, subscription: subscriptionOwner?.subscription))
+                    pulses: self.pulses.count, subscription: subscriptionOwner?.subscription, freMM: quality?.freMM,
+                    predictedTREMM: quality?.predictedTREMM, fleMM: quality?.fleMM,
+                    frameRateHz: snapshot.framesProcessed == 0 ? nil : Double(snapshot.framesInLastSecond),
+                    framesReceived: snapshot.framesProcessed, framesDropped: snapshot.framesDropped))
         case .targets:
             let active = snapshot.activeTarget?.name
             return .targets(

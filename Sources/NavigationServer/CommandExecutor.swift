@@ -46,8 +46,14 @@ public final class CommandExecutor: @unchecked Sendable {
     private let lock = NSLock()
     private let pulseLog: PulseLog?
     private var pending: RegistrationReport?
+    /// The applied registration's record (for its quality in `status`).
+    private var appliedRegistration: RegistrationRecord?
 
-    public init(engine: NavigationEngine, session: SessionStore?, pulseLog: PulseLog?, token: String?, context: CommandContext) {
+    public init(
+        engine: NavigationEngine, session: SessionStore?, pulseLog: PulseLog?, token: String?, context: CommandContext,
+        appliedRegistration: RegistrationRecord? = nil
+    ) {
+        self.appliedRegistration = appliedRegistration
         self.engine = engine
         self.session = session
         self.pulseLog = pulseLog
@@ -74,6 +80,25 @@ public final class CommandExecutor: @unchecked Sendable {
     }
 
     // MARK: Pulses
+
+    /// The applied registration's FRE, the FLE assumed (the record's, else 1 mm) and the predicted TRE
+    /// at `target`'s cortical point for the registration's fiducials (the plan's MRI fiducials named in
+    /// the record; nil with fewer than three).
+    public func registrationQuality(at target: NavigationTarget?) -> (freMM: Double, fleMM: Double, predictedTREMM: Double?)? {
+        self.lock.lock()
+        let record = self.appliedRegistration
+        self.lock.unlock()
+        guard let record else { return nil }
+        let fle = record.fleMM ?? 1.0
+        let names = Set(record.fiducialResiduals.map { $0.name.lowercased() })
+        let points = self.context.mriFiducials.filter { names.contains($0.label.lowercased()) }.map(\.position)
+        var tre: Double?
+        if let target, points.count >= 3 {
+            let cortex = target.targetToMRI.apply(to: Vector3(0, 0, target.coilToCortexMM))
+            tre = FiducialErrorModel.fitzpatrickTREMM(fiducials: points, target: cortex, fleMM: fle)
+        }
+        return (record.freMM, fle, tre)
+    }
 
     /// Whether `register` computed a registration not yet accepted.
     public var hasPendingRegistration: Bool {
@@ -237,6 +262,9 @@ public final class CommandExecutor: @unchecked Sendable {
             notes: report.warnings.isEmpty ? nil : report.warnings.joined(separator: "\n"))
         try self.saving { try self.session?.setRegistration(record) }
         self.engine.setRegistration(report.headToMRI)
+        self.lock.lock()
+        self.appliedRegistration = record
+        self.lock.unlock()
         return record
     }
 

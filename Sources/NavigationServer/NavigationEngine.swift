@@ -50,6 +50,10 @@ public struct NavigationSnapshot: Sendable {
     public var headToMRI: RigidTransform?
     public var framesProcessed: Int
     public var lastFrameHostNanoseconds: UInt64?
+    /// Device frame numbers skipped between consecutive frames (frames the host never received).
+    public var framesDropped: Int
+    /// Frames received during the second before the newest one.
+    public var framesInLastSecond: Int
 }
 
 /// The composition at the heart of `coilnav serve`: tracker events in, navigation outputs out to every
@@ -102,7 +106,8 @@ public final class NavigationEngine: @unchecked Sendable {
         self.watchdog = TrackingWatchdog(limitNanoseconds: configuration.watchdogLimitNanoseconds, startNanoseconds: clock.nowNanoseconds())
         self.snapshot = NavigationSnapshot(
             output: nil, transforms: nil, pointerToMRI: nil, pointerStatus: nil, trackingLost: false, trackerState: nil,
-            activeTarget: active, headToMRI: headToMRI, framesProcessed: 0, lastFrameHostNanoseconds: nil)
+            activeTarget: active, headToMRI: headToMRI, framesProcessed: 0, lastFrameHostNanoseconds: nil,
+            framesDropped: 0, framesInLastSecond: 0)
         self.log = log
         self.pointerTipMM = pointerTipMM
     }
@@ -128,7 +133,12 @@ public final class NavigationEngine: @unchecked Sendable {
     public func process(_ frame: TrackerFrame) {
         self.lock.lock()
         let now = self.clock.nowNanoseconds()
+        let previousFrame = self.processor.lastFrameNumber
         let output = self.processor.process(frame: frame, nowNanoseconds: now)
+        if let previous = previousFrame, !output.invalidity.contains(.stale) {
+            let step = frame.deviceFrameNumber &- previous
+            if step > 1 && step < 1 << 31 { self.snapshot.framesDropped += Int(step - 1) }
+        }
         let target = self.processor.activeTarget
         // Pointer in MRI space, from the same frame.
         var pointerToMRI: RigidTransform? = nil
@@ -171,6 +181,8 @@ public final class NavigationEngine: @unchecked Sendable {
         self.snapshot.trackingLost = false
         self.snapshot.framesProcessed += 1
         self.snapshot.lastFrameHostNanoseconds = frame.hostReceiveNanoseconds
+        let t = frame.hostReceiveNanoseconds
+        self.snapshot.framesInLastSecond = self.history.count(after: t >= 1_000_000_000 ? t - 1_000_000_000 : 0)
         let timestamp = self.igtlTimestamp(frame.hostReceiveNanoseconds)
         let firstMessageID = self.messageID &+ 1
         self.messageID &+= FramePayload.messageIDsPerFrame

@@ -4,6 +4,7 @@ import Formats
 import Geometry
 import MockTracker
 import Navigation
+import Registration
 import Testing
 import TrackerTransport
 
@@ -203,5 +204,17 @@ final class JSONLines {
         #expect(status["target"] as? String == "F3", "\(status)")
         #expect(status["pulses"] as? Int == 1, "\(status)")
         #expect(status["registered"] as? Bool == true, "\(status)")
+        // Registration quality for the readout: the demo registration's FRE, and the TRE predicted at
+        // F3's cortical point for its fiducials (the plan's, with the record's FLE).
+        let record = try RegistrationRecord.load(path: Paths.demo("registration.json"))
+        #expect(Swift.abs((status["freMM"] as? Double ?? 0) - record.freMM) < 1e-12)
+        let plan = try Plan.load(path: Paths.demo("plan.json"))
+        let names = Set(record.fiducialResiduals.map { $0.name.lowercased() })
+        let f3 = try #require(plan.target(named: "F3"))
+        let expectedTRE = FiducialErrorModel.fitzpatrickTREMM(
+            fiducials: plan.fiducials.filter { names.contains($0.label.lowercased()) }.map(\.position),
+            target: f3.coilToMRI.apply(to: Vector3(0, 0, f3.coilToCortexMM ?? 0)), fleMM: record.fleMM ?? 1)
+        #expect(Swift.abs((status["predictedTREMM"] as? Double ?? 0) - expectedTRE) < 1e-12, "\(status)")
+        #expect(status["framesDropped"] as? Int == 0)
     }
 }

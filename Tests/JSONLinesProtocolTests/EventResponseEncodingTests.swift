@@ -85,20 +85,21 @@ import Testing
         var s = JSONLStatus(
             trackerState: "tracking", lastFrame: 5120, registered: true, registrationPending: false, target: "M1",
             fiducials: ["nasion", "LPA", "RPA"], scalpPoints: 212, pulses: 3,
-            subscription: JSONLSubscription(frames: true, events: false, maxRateHz: 20))
+            subscription: JSONLSubscription(frames: true, events: false, maxRateHz: 20), freMM: 0.75, predictedTREMM: 1.25,
+            fleMM: 1, frameRateHz: 60, framesReceived: 6000, framesDropped: 2)
         #expect(
             self.line(.string("s"), .status(s))
-                == #"{"type":"response","id":"s","ok":true,"tracker":"tracking","lastFrame":5120,"registered":true,"registrationPending":false,"target":"M1","fiducials":["nasion","LPA","RPA"],"scalpPoints":212,"pulses":3,"subscription":{"frames":true,"events":false,"maxRateHz":20.0}}"#
+                == #"{"type":"response","id":"s","ok":true,"tracker":"tracking","lastFrame":5120,"registered":true,"registrationPending":false,"target":"M1","fiducials":["nasion","LPA","RPA"],"scalpPoints":212,"pulses":3,"subscription":{"frames":true,"events":false,"maxRateHz":20.0},"freMM":0.75,"predictedTREMM":1.25,"fleMM":1.0,"frameRateHz":60.0,"framesReceived":6000,"framesDropped":2}"#
                 + "\n")
         s = JSONLStatus(
             trackerState: "connecting", lastFrame: nil, registered: false, registrationPending: true, target: nil,
             fiducials: [], scalpPoints: 0, pulses: 0, subscription: JSONLSubscription())
         #expect(
             self.line(nil, .status(s))
-                == #"{"type":"response","id":null,"ok":true,"tracker":"connecting","lastFrame":null,"registered":false,"registrationPending":true,"target":null,"fiducials":[],"scalpPoints":0,"pulses":0,"subscription":{"frames":true,"events":true,"maxRateHz":null}}"#
+                == #"{"type":"response","id":null,"ok":true,"tracker":"connecting","lastFrame":null,"registered":false,"registrationPending":true,"target":null,"fiducials":[],"scalpPoints":0,"pulses":0,"subscription":{"frames":true,"events":true,"maxRateHz":null},"freMM":null,"predictedTREMM":null,"fleMM":null,"frameRateHz":null,"framesReceived":0,"framesDropped":0}"#
                 + "\n")
         s.subscription = nil
-        #expect(self.line(nil, .status(s)).hasSuffix(#""subscription":null}"# + "\n"))
+        #expect(self.line(nil, .status(s)).contains(#""subscription":null,"freMM":null"#))
     }
 
     @Test func targetsResponse() {

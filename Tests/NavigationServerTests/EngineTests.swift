@@ -82,6 +82,22 @@ import TrackerTransport
         #expect(eventually(seconds: 10) { seen.value == 1_000_000 }, "last frame seen \(seen.value) of \(i)")
     }
 
+    @Test func droppedFramesAndTheFrameRateAreCounted() throws {
+        let h = try ServerHarness()
+        defer { h.stop() }
+        // 60 Hz for 1.5 s, with frames 10 and 11 (and 50) never received.
+        var n = 0
+        for i in 1...90 where ![10, 11, 50].contains(i) {
+            h.frame(UInt32(i), at: 1_000_000_000 + UInt64(i) * 16_666_667, coil: ServerHarness.target.targetToMRI)
+            n += 1
+        }
+        let s = h.engine.currentSnapshot
+        #expect(s.framesProcessed == 87 && s.framesDropped == 3)
+        // Frames in the second before frame 90 (t = 90 × 16.67 ms): frames 31…90 but 50 → 59.
+        #expect(s.framesInLastSecond == 59)
+        _ = n
+    }
+
     @Test func aPulseRecordsTheCoilPoseInterpolatedToItsTimeDurably() throws {
         let h = try ServerHarness()
         defer { h.stop() }
