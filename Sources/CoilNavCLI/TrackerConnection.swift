@@ -2,6 +2,7 @@ import Foundation
 import MockTracker
 import MockTrackerServer
 import NDITracker
+import NavigationServer
 import TrackerCore
 import TrackerTransport
 
@@ -85,14 +86,5 @@ struct TrackerConnection {
             url: url, connect: connect, configuration: config, frameRateHz: frameRateHz ?? 1 / period, mockServer: mockServer)
     }
 
-    static func describe(_ s: TrackerState) -> String {
-        switch s {
-        case .connecting: "connecting"
-        case .settingUp: "setting up"
-        case .tracking: "tracking"
-        case .disconnected(let reason): "disconnected (\(reason))"
-        case .reconnecting(let attempt, let delay): "reconnecting in \(delay) (attempt \(attempt))"
-        case .stopped: "stopped"
-        }
-    }
+    static func describe(_ s: TrackerState) -> String { TrackerStateText.describe(s) }
 }
