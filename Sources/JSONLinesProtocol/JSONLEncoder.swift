@@ -232,6 +232,8 @@ public enum JSONLEncoder {
             JSONLBytes.bool(h.registered, into: &out)
             JSONLBytes.raw(",\"tokenRequired\":", into: &out)
             JSONLBytes.bool(h.tokenRequired, into: &out)
+            JSONLBytes.raw(",\"fiducials\":", into: &out)
+            Self.appendStrings(h.fiducials, into: &out)
         case .status(let s):
             JSONLBytes.raw(",\"tracker\":", into: &out)
             JSONLBytes.string(s.trackerState, into: &out)
@@ -300,6 +302,17 @@ public enum JSONLEncoder {
             JSONLBytes.bool(r.refined, into: &out)
             JSONLBytes.raw(",\"surfaceRMSMM\":", into: &out)
             JSONLBytes.double(r.surfaceRMSMM, into: &out)
+            JSONLBytes.raw(",\"predictedTREMM\":{", into: &out)
+            for (i, t) in r.predictedTREMM.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONLBytes.string(t.name, into: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONLBytes.double(t.mm, into: &out)
+            }
+            JSONLBytes.raw("},\"fleMM\":", into: &out)
+            JSONLBytes.double(r.fleMM, into: &out)
+            JSONLBytes.raw(",\"warnings\":", into: &out)
+            Self.appendStrings(r.warnings, into: &out)
             JSONLBytes.raw(",\"applied\":false", into: &out)
         case .fields(let members):
             for m in members {

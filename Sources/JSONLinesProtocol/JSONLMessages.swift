@@ -77,11 +77,14 @@ public struct JSONLHello: Sendable, Equatable {
     public var registered: Bool
     /// Whether session-changing commands need a token (false with `--insecure`).
     public var tokenRequired: Bool
+    /// The plan's MRI fiducial names, in plan order (what `capture-fiducial` accepts).
+    public var fiducials: [String]
 
     public init(
         protocolVersion: Int = JSONLEncoder.protocolVersion, serverVersion: String, frameRateHz: Double?,
-        toolNames: [String], registered: Bool, tokenRequired: Bool
+        toolNames: [String], registered: Bool, tokenRequired: Bool, fiducials: [String] = []
     ) {
+        self.fiducials = fiducials
         self.protocolVersion = protocolVersion
         self.serverVersion = serverVersion
         self.frameRateHz = frameRateHz
@@ -167,8 +170,21 @@ public struct JSONLRegistrationSummary: Sendable, Equatable {
     /// Whether surface refinement ran, and its RMS point-to-surface distance after it, mm.
     public var refined: Bool
     public var surfaceRMSMM: Double?
+    /// The predicted target registration error at each plan target's cortical point, mm, for this
+    /// fiducial configuration and `fleMM`.
+    public var predictedTREMM: [(name: String, mm: Double)]
+    /// The fiducial localisation error the prediction assumes, mm.
+    public var fleMM: Double?
+    /// Warnings a person should read before accepting (e.g. FRE above 3 mm, large refinement shifts).
+    public var warnings: [String]
 
-    public init(freMM: Double, residualsMM: [(name: String, mm: Double)], refined: Bool, surfaceRMSMM: Double?) {
+    public init(
+        freMM: Double, residualsMM: [(name: String, mm: Double)], refined: Bool, surfaceRMSMM: Double?,
+        predictedTREMM: [(name: String, mm: Double)] = [], fleMM: Double? = nil, warnings: [String] = []
+    ) {
+        self.predictedTREMM = predictedTREMM
+        self.fleMM = fleMM
+        self.warnings = warnings
         self.freMM = freMM
         self.residualsMM = residualsMM
         self.refined = refined
@@ -178,6 +194,8 @@ public struct JSONLRegistrationSummary: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.freMM == b.freMM && a.refined == b.refined && a.surfaceRMSMM == b.surfaceRMSMM
             && a.residualsMM.map(\.name) == b.residualsMM.map(\.name) && a.residualsMM.map(\.mm) == b.residualsMM.map(\.mm)
+            && a.predictedTREMM.map(\.name) == b.predictedTREMM.map(\.name) && a.predictedTREMM.map(\.mm) == b.predictedTREMM.map(\.mm)
+            && a.fleMM == b.fleMM && a.warnings == b.warnings
     }
 }
 

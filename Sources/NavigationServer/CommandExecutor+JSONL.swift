@@ -44,7 +44,8 @@ extension CommandExecutor {
                     toolNames: [
                         self.engine.configuration.navigation.coilToolName, self.engine.configuration.navigation.headToolName,
                         self.engine.configuration.pointerToolName,
-                    ], registered: snapshot.headToMRI != nil, tokenRequired: self.token != nil))
+                    ], registered: snapshot.headToMRI != nil, tokenRequired: self.token != nil,
+                    fiducials: self.context.mriFiducials.map(\.label)))
         case .status:
             let state = self.session?.state
             let quality = snapshot.headToMRI == nil ? nil : self.registrationQuality(at: snapshot.activeTarget)
@@ -91,7 +92,8 @@ extension CommandExecutor {
             return .registration(
                 JSONLRegistrationSummary(
                     freMM: r.freMM, residualsMM: r.residuals.map { ($0.name, $0.residualMM) }, refined: r.refinement != nil,
-                    surfaceRMSMM: r.refinement?.rmsAfterMM))
+                    surfaceRMSMM: r.refinement?.rmsAfterMM, predictedTREMM: r.targetTRE.map { ($0.name, $0.predictedTREMM) },
+                    fleMM: r.fleMM, warnings: r.warnings))
         case .acceptRegistration:
             let record = try self.acceptRegistration()
             return .fields([JSONLMember("freMM", .number(record.freMM)), JSONLMember("registered", .bool(true))])

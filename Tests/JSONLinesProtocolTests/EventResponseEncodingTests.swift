@@ -69,11 +69,11 @@ import Testing
     @Test func helloResponse() {
         let hello = JSONLHello(
             serverVersion: "coilnav 0.4.0", frameRateHz: 60, toolNames: ["coil", "head", "pointer"], registered: false,
-            tokenRequired: true)
+            tokenRequired: true, fiducials: ["NAS", "LPA", "RPA"])
         #expect(hello.protocolVersion == 1)
         #expect(
             self.line(.number(1), .hello(hello))
-                == #"{"type":"response","id":1,"ok":true,"protocol":1,"server":"coilnav 0.4.0","frameRateHz":60.0,"tools":["coil","head","pointer"],"registered":false,"tokenRequired":true}"#
+                == #"{"type":"response","id":1,"ok":true,"protocol":1,"server":"coilnav 0.4.0","frameRateHz":60.0,"tools":["coil","head","pointer"],"registered":false,"tokenRequired":true,"fiducials":["NAS","LPA","RPA"]}"#
                 + "\n")
         var unknownRate = hello
         unknownRate.frameRateHz = nil
@@ -116,15 +116,16 @@ import Testing
 
     @Test func registrationResponse() {
         let r = JSONLRegistrationSummary(
-            freMM: 1.25, residualsMM: [("nasion", 0.75), ("LPA", 1.5), ("RPA", 1.375)], refined: true, surfaceRMSMM: 0.875)
+            freMM: 1.25, residualsMM: [("nasion", 0.75), ("LPA", 1.5), ("RPA", 1.375)], refined: true, surfaceRMSMM: 0.875,
+            predictedTREMM: [("M1", 1.5), ("DLPFC", 1.75)], fleMM: 1, warnings: ["check \"LPA\""])
         #expect(
             self.line(.number(9), .registration(r))
-                == #"{"type":"response","id":9,"ok":true,"freMM":1.25,"residualsMM":{"nasion":0.75,"LPA":1.5,"RPA":1.375},"refined":true,"surfaceRMSMM":0.875,"applied":false}"#
+                == #"{"type":"response","id":9,"ok":true,"freMM":1.25,"residualsMM":{"nasion":0.75,"LPA":1.5,"RPA":1.375},"refined":true,"surfaceRMSMM":0.875,"predictedTREMM":{"M1":1.5,"DLPFC":1.75},"fleMM":1.0,"warnings":["check \"LPA\""],"applied":false}"#
                 + "\n")
         let unrefined = JSONLRegistrationSummary(freMM: 2, residualsMM: [], refined: false, surfaceRMSMM: nil)
         #expect(
             self.line(nil, .registration(unrefined))
-                == #"{"type":"response","id":null,"ok":true,"freMM":2.0,"residualsMM":{},"refined":false,"surfaceRMSMM":null,"applied":false}"#
+                == #"{"type":"response","id":null,"ok":true,"freMM":2.0,"residualsMM":{},"refined":false,"surfaceRMSMM":null,"predictedTREMM":{},"fleMM":null,"warnings":[],"applied":false}"#
                 + "\n")
     }
 

@@ -10,7 +10,7 @@ import Testing
 @Suite struct ShippedScenarioTests {
     static let files = [
         "demo-approach.json", "static-noise-free.json", "pivot.json", "landmarks.json", "scalp-sweep.json",
-        "occlusion-and-faults.json", "head-motion.json", "static-jitter.json",
+        "occlusion-and-faults.json", "head-motion.json", "static-jitter.json", "register-walkthrough.json",
     ]
 
     @Test func everyShippedScenarioIsListedAndLoads() throws {
@@ -147,6 +147,25 @@ import Testing
     }
 
     // MARK: landmarks
+
+    @Test func registerWalkthroughHasItsRefusalWindows() throws {
+        let s = try MockScenario.load(path: Paths.scenario("register-walkthrough.json"))
+        let sim = MockSimulation(scenario: s, seed: 9)
+        let pointer = try #require(s.tool(named: "pointer"))
+        let visits = pointer.landmarkVisits
+        #expect(visits.map(\.label) == ["NAS", "LPA", "RPA", "Cz", "Iz"])
+        #expect(visits.map(\.fromSeconds) == [2, 5, 8, 11, 14])
+        #expect(visits.map(\.toSeconds) == [4, 7, 10, 13, 16])
+        func statuses(at t: Double) -> [MockToolStatus] { sim.frame(Int((t * 60).rounded())).tools.map(\.status) }
+        #expect(statuses(at: 1.0) == [.ok, .missing])  // pointer hidden
+        #expect(statuses(at: 2.5) == [.ok, .ok])
+        #expect(statuses(at: 8.4) == [.missing, .ok])  // head reference hidden during the RPA dwell
+        #expect(statuses(at: 9.2) == [.ok, .ok])
+        // Travelling between NAS and LPA the tip moves fast (≥ 20 mm/s mid-way).
+        let tip = try #require(pointer.motion.tipMM)
+        let a = sim.truth(atSeconds: 4.45), b = sim.truth(atSeconds: 4.55)
+        #expect(a[1].apply(to: tip).distance(to: b[1].apply(to: tip)) > 2)
+    }
 
     @Test func landmarksRestTheTipOnEachFiducialInHeadSpace() throws {
         let s = try MockScenario.load(path: Paths.scenario("landmarks.json"))
