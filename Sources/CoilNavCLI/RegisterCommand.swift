@@ -20,10 +20,19 @@ struct RegisterCommand: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("MRI fiducials (3D Slicer markups JSON).", valueName: "MRI.mrk.json"))
-    var mri: String
+    var mri: String?
 
     @Option(help: ArgumentHelp("The same fiducials digitised in head space (3D Slicer markups JSON).", valueName: "HEAD.mrk.json"))
-    var head: String
+    var head: String?
+
+    @Option(help: ArgumentHelp("Guided registration against a running `coilnav serve` (its JSON-lines port).", valueName: "HOST:PORT"))
+    var server: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("The session token (default: coilnav-session/token when it exists).", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Option(help: "With --server: tracker frames averaged per capture.")
+    var frames: Int = 10
 
     @Option(help: ArgumentHelp("Targets in MRI space for the TRE prediction (markups JSON).", valueName: "T.mrk.json"))
     var targets: String?
@@ -47,6 +56,13 @@ struct RegisterCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if self.server == nil, self.mri == nil || self.head == nil {
+            throw ValidationError("give --mri and --head (registration from files), or --server HOST:PORT (guided, with a running coilnav serve)")
+        }
+        if self.server != nil, self.mri != nil || self.head != nil || self.scalp != nil || self.out != nil || self.json {
+            throw ValidationError("--server runs the guided registration: --mri, --head, --scalp, --out and --json are for registration from files")
+        }
+        if !(1...1000).contains(self.frames) { throw ValidationError("--frames must be 1…1000, got \(self.frames)") }
         if (self.scalp == nil) != (self.headSurface == nil) {
             throw ValidationError("--scalp and --head-surface go together: surface refinement needs both the MRI scalp mesh and the digitised scalp points")
         }
@@ -56,8 +72,22 @@ struct RegisterCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let address = self.server {
+            let connection = try ServerConnection(address)
+            defer { connection.close() }
+            let flow = GuidedRegistration(
+                server: connection, token: try ServerConnection.token(file: self.tokenFile), frames: self.frames,
+                input: { readLine(strippingNewline: true) },
+                output: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) })
+            if try flow.run() == .quit {
+                printError("coilnav register: not accepted; the session keeps its previous registration")
+                throw ExitCode(1)
+            }
+            return
+        }
+        guard let mriPath = self.mri, let headPath = self.head else { return }
         let report = try RegistrationReport.compute(
-            mriPath: self.mri, headPath: self.head, targetsPath: self.targets, fleMM: self.fleMM,
+            mriPath: mriPath, headPath: headPath, targetsPath: self.targets, fleMM: self.fleMM,
             scalpPath: self.scalp, headSurfacePath: self.headSurface, useCommonLabels: self.useCommonLabels)
         if let out = self.out {
             try report.record(createdAt: ISO8601DateFormatter().string(from: Date())).write(path: out)
