@@ -133,7 +133,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["CoilNavTestSupport", 
                 "coilnav", "Geometry", "Registration", "Planning", "Formats", "TrackerCore", "TrackerTransport", "NDITracker",
-                "MockTracker", "MockTrackerServer", "Navigation",
+                "MockTracker", "MockTrackerServer", "Navigation", "ServerSession",
             ]
         ),
     ]

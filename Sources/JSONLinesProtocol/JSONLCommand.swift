@@ -69,6 +69,9 @@ public enum JSONLCommand: Sendable, Equatable {
     /// Average `frames` frames of the pointer tip into the named fiducial (1…1000, default 10).
     case captureFiducial(name: String, frames: Int)
     case captureScalpPoint
+    /// The poses (`toolToTracker`) of `tools` in each of the next `frames` distinct tracker frames, every
+    /// tool visible in every frame (for calibrations; 1…1000 frames, 1…4 tools).
+    case capturePoses(tools: [String], frames: Int)
     case clearCaptures(JSONLCaptureKind)
     /// Compute a registration from the captures (and refine it on the scalp when `refine`); not applied.
     case register(refine: Bool)
@@ -86,6 +89,7 @@ public enum JSONLCommand: Sendable, Equatable {
         case .unsubscribe: return "unsubscribe"
         case .captureFiducial: return "capture-fiducial"
         case .captureScalpPoint: return "capture-scalp-point"
+        case .capturePoses: return "capture-poses"
         case .clearCaptures: return "clear-captures"
         case .register: return "register"
         case .acceptRegistration: return "accept-registration"
@@ -98,7 +102,7 @@ public enum JSONLCommand: Sendable, Equatable {
     /// and streaming) never do.
     public var changesSession: Bool {
         switch self {
-        case .hello, .status, .targets, .subscribe, .unsubscribe: return false
+        case .hello, .status, .targets, .subscribe, .unsubscribe, .capturePoses: return false
         case .selectTarget, .captureFiducial, .captureScalpPoint, .clearCaptures, .register, .acceptRegistration, .pulse:
             return true
         }
@@ -107,7 +111,7 @@ public enum JSONLCommand: Sendable, Equatable {
     /// Every `cmd` of protocol version 1, in documentation order.
     public static let names: [String] = [
         "hello", "status", "targets", "select-target", "subscribe", "unsubscribe", "capture-fiducial",
-        "capture-scalp-point", "clear-captures", "register", "accept-registration", "pulse",
+        "capture-scalp-point", "capture-poses", "clear-captures", "register", "accept-registration", "pulse",
     ]
 }
 

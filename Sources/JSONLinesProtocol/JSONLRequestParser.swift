@@ -76,6 +76,7 @@ private struct RequestReader {
         "select-target": ["name"],
         "subscribe": ["frames", "events", "maxRateHz"],
         "capture-fiducial": ["name", "frames"],
+        "capture-poses": ["tools", "frames"],
         "clear-captures": ["what"],
         "register": ["refine"],
         "pulse": ["timeNanoseconds", "ageMilliseconds", "intensityPercentMSO", "label"],
@@ -146,6 +147,28 @@ private struct RequestReader {
                 }
             }
             return .captureFiducial(name: n, frames: frames)
+        case "capture-poses":
+            guard let f = o.optional("tools") else { throw self.missing("tools") }
+            let items = try self.convert("tools") { () throws(FileFormatError) in try f.array() }
+            var tools: [String] = []
+            for (i, item) in items.enumerated() {
+                let t = try self.convert("tools[\(i)]") { () throws(FileFormatError) in try item.string() }
+                guard !t.isEmpty, !tools.contains(t) else {
+                    throw self.error(.badField, field: "tools", "field \"tools\": names must be non-empty and distinct, got \(quoted(t)) at \(i)")
+                }
+                tools.append(t)
+            }
+            guard (1...4).contains(tools.count) else {
+                throw self.error(.badField, field: "tools", "field \"tools\": 1 to 4 tool names, got \(tools.count)")
+            }
+            var frames = 10
+            if let f = o.optional("frames") {
+                frames = try self.convert("frames") { () throws(FileFormatError) in try f.integer() }
+                guard (1...1000).contains(frames) else {
+                    throw self.error(.badField, field: "frames", "field \"frames\": must be between 1 and 1000, got \(frames)")
+                }
+            }
+            return .capturePoses(tools: tools, frames: frames)
         case "clear-captures":
             guard let f = o.optional("what") else { throw self.missing("what") }
             let text = try self.convert("what") { () throws(FileFormatError) in try f.string() }

@@ -1,6 +1,7 @@
 import Foundation
 import JSONLinesProtocol
 import Navigation
+import Geometry
 import Registration
 
 extension CommandExecutor {
@@ -84,6 +85,16 @@ extension CommandExecutor {
         case .captureScalpPoint:
             let p = try self.captureScalpPoint(frames: nil)
             return .fields(Self.captureFields(p, name: nil) + [JSONLMember("scalpPoints", .integer(Int64(self.session?.state.scalpPoints.count ?? 0)))])
+        case .capturePoses(let tools, let frames):
+            let (numbers, poses) = try self.capturePoses(tools: tools, frames: frames)
+            func row(_ t: RigidTransform) -> JSONLValue {
+                let q = t.quaternion
+                return .array([q.q0, q.qx, q.qy, q.qz, t.translation.x, t.translation.y, t.translation.z].map { .number($0) })
+            }
+            return .fields([
+                JSONLMember("frames", .array(numbers.map { .integer(Int64($0)) })),
+                JSONLMember("poses", .object(tools.enumerated().map { JSONLMember($0.element, .array(poses[$0.offset].map(row))) })),
+            ])
         case .clearCaptures(let kind):
             try self.clearCaptures(fiducials: kind != .scalp, scalp: kind != .fiducials)
             return .empty

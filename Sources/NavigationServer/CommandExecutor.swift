@@ -197,6 +197,31 @@ public final class CommandExecutor: @unchecked Sendable {
         }
     }
 
+    /// The poses of `tools` in each of the next `frames` distinct frames; refused, naming the tool and
+    /// frame, when a tool is not visible in one of them.
+    public func capturePoses(tools: [String], frames: Int) throws(ServerCommandError) -> (frameNumbers: [UInt32], poses: [[RigidTransform]]) {
+        let periods = Double(frames + 2) / max(self.engine.configuration.frameRateHz, 1)
+        let received = self.engine.nextFrames(count: frames, timeout: .milliseconds(Int64(periods * 1000) + 500))
+        var seen = Set<UInt32>()
+        var numbers: [UInt32] = []
+        var poses: [[RigidTransform]] = Array(repeating: [], count: tools.count)
+        for f in received where seen.insert(f.deviceFrameNumber).inserted {
+            for (k, name) in tools.enumerated() {
+                let sample = f.tool(named: name)
+                guard let s = sample, s.status.hasPose, let pose = s.toolToTracker, pose.isFinite else {
+                    let status = sample.map { "\($0.status)" } ?? "absent"
+                    throw ServerCommandError(.notReady, "capture refused: \(name) not visible (frame \(f.deviceFrameNumber): \(status)): keep it in view of the tracker")
+                }
+                poses[k].append(pose)
+            }
+            numbers.append(f.deviceFrameNumber)
+        }
+        guard numbers.count == frames else {
+            throw ServerCommandError(.notReady, "capture refused: only \(numbers.count) of \(frames) tracker frames arrived in time: is the tracker running?")
+        }
+        return (numbers, poses)
+    }
+
     public func captureFiducial(name: String, frames: Int?) throws(ServerCommandError) -> CapturedPoint {
         guard self.context.mriFiducials.contains(where: { $0.label.lowercased() == name.lowercased() }) else {
             let known = self.context.mriFiducials.map(\.label).joined(separator: ", ")

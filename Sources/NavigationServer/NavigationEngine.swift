@@ -82,6 +82,8 @@ public final class NavigationEngine: @unchecked Sendable {
     /// The recent frames' pointer samples, for captures (a ring; `pointerSequence` counts every sample).
     private var pointerSamples: [PointerSample] = []
     private var pointerSequence = 0
+    /// The recent non-stale frames as received, for calibration captures (same sequence numbering).
+    private var recentFrames: [TrackerFrame] = []
     private static let pointerSampleCapacity = 1024
     private let clientsLock = NSLock()
     private var clients: [Int: ClientConnection] = [:]
@@ -158,8 +160,10 @@ public final class NavigationEngine: @unchecked Sendable {
                 pointerToHead: pointerToHead)
             if self.pointerSamples.count < Self.pointerSampleCapacity {
                 self.pointerSamples.append(sample)
+                self.recentFrames.append(frame)
             } else {
                 self.pointerSamples[self.pointerSequence % Self.pointerSampleCapacity] = sample
+                self.recentFrames[self.pointerSequence % Self.pointerSampleCapacity] = frame
             }
             self.pointerSequence += 1
             self.history.append(
@@ -305,6 +309,26 @@ public final class NavigationEngine: @unchecked Sendable {
         var i = max(start, self.pointerSequence - Self.pointerSampleCapacity)
         while i < end {
             out.append(self.pointerSamples[i % Self.pointerSampleCapacity])
+            i += 1
+        }
+        return out
+    }
+
+    /// Waits (real time, up to `timeout`) for the next `count` processed frames and returns them as
+    /// received; fewer when the time runs out.
+    public func nextFrames(count: Int, timeout: Duration) -> [TrackerFrame] {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let deadline = Date().addingTimeInterval(seconds)
+        let count = min(count, Self.pointerSampleCapacity)
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        let start = self.pointerSequence
+        while self.pointerSequence - start < count, Date() < deadline { _ = self.lock.wait(until: deadline) }
+        let end = min(self.pointerSequence, start + count)
+        var out: [TrackerFrame] = []
+        var i = max(start, self.pointerSequence - Self.pointerSampleCapacity)
+        while i < end {
+            out.append(self.recentFrames[i % Self.pointerSampleCapacity])
             i += 1
         }
         return out

@@ -11,6 +11,7 @@ import Testing
     static let files = [
         "demo-approach.json", "static-noise-free.json", "pivot.json", "landmarks.json", "scalp-sweep.json",
         "occlusion-and-faults.json", "head-motion.json", "static-jitter.json", "register-walkthrough.json",
+        "pivot-walkthrough.json", "coil-calibration.json",
     ]
 
     @Test func everyShippedScenarioIsListedAndLoads() throws {
@@ -165,6 +166,35 @@ import Testing
         let tip = try #require(pointer.motion.tipMM)
         let a = sim.truth(atSeconds: 4.45), b = sim.truth(atSeconds: 4.55)
         #expect(a[1].apply(to: tip).distance(to: b[1].apply(to: tip)) > 2)
+    }
+
+    @Test func pivotWalkthroughKeepsTheTipOnThePivotAndHidesThePointerFirst() throws {
+        let s = try MockScenario.load(path: Paths.scenario("pivot-walkthrough.json"))
+        let sim = MockSimulation(scenario: s, seed: 4)
+        let tip = Vector3(-1.2, 0.4, -158.3)
+        for i in stride(from: 0, to: s.frameCount, by: 7) {
+            #expect(sim.truth(ofFrame: i)[0].apply(to: tip).distance(to: Vector3(-50, 30, -1500)) < 1e-9)
+            #expect((sim.frame(i).tools[0].status == .missing) == (sim.seconds(ofFrame: i) < 1.5))
+        }
+    }
+
+    @Test func coilCalibrationScenarioPutsTheMarksOnTheModelAndTheCoilInThePlate() throws {
+        let s = try MockScenario.load(path: Paths.scenario("coil-calibration.json"))
+        let sim = MockSimulation(scenario: s, seed: 4)
+        let coilToMarker = RigidTransform(
+            rotation: Quaternion(axis: Vector3(1, 0.2, 0) / Vector3(1, 0.2, 0).length, angleRadians: 12 * .pi / 180),
+            translation: Vector3(0, -85, -40))
+        let coilToPlate = RigidTransform(rotation: Quaternion(axis: Vector3(0, 0, 1), angleRadians: .pi / 2), translation: Vector3(10, -5, 30))
+        let model = ["LEFT": Vector3(-60, 0, -10), "RIGHT": Vector3(60, 0, -10), "FRONT": Vector3(0, 45, -12), "HANDLE": Vector3(0, -70, -18)]
+        let pointer = try #require(s.tool(named: "pointer"))
+        let tip = try #require(pointer.motion.tipMM)
+        for v in pointer.landmarkVisits {
+            let truth = sim.truth(atSeconds: (v.fromSeconds + v.toSeconds) / 2)  // phantom, coil, pointer
+            let tipInCoilFrame = (truth[1] * coilToMarker).inverse.apply(to: truth[2].apply(to: tip))
+            #expect(tipInCoilFrame.distance(to: try #require(model[v.label])) < 1e-9, "\(v.label)")
+            #expect((truth[1] * coilToMarker).difference(to: truth[0] * coilToPlate).translationMM < 1e-9)
+        }
+        #expect(sim.frame(Int(5.4 * 60)).tools[1].status == .missing)
     }
 
     @Test func landmarksRestTheTipOnEachFiducialInHeadSpace() throws {
