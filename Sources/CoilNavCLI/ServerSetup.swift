@@ -104,7 +104,26 @@ struct ServerSetup {
 
     /// Listens, prints the ports, runs until SIGINT/SIGTERM.
     func run() throws {
-        let log = StderrLog()
+        let log = ServerLog.standardError()
+        let running = try self.start(log: log)
+        FileHandle.standardOutput.write(Data(self.banner(running.server).utf8))
+        let stopSignal = DispatchSemaphore(value: 0)
+        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stopSignal.signal() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        stopSignal.wait()
+        log.write("coilnav: stopping")
+        running.stop()
+        log.flush()
+    }
+
+    /// Builds the engine and the server, starts listening and the tracker. The caller stops it.
+    func start(log: ServerLog) throws -> RunningServer {
         let clock = SystemTrackerClock()
         let unixNow = Int64(Date().timeIntervalSince1970 * 1e9)
         let engineConfiguration = NavigationEngineConfiguration(
@@ -125,6 +144,21 @@ struct ServerSetup {
         } catch {
             throw CLIError("cannot listen: \(error)")
         }
+        server.start()
+        let driver = NDITrackerDriver(configuration: self.tracker.configuration, clock: clock, connect: self.tracker.connect) { event in
+            engine.handle(event)
+            switch event {
+            case .state(let s): log.write("coilnav: tracker: \(TrackerConnection.describe(s))")
+            case .warning(let w): log.write("coilnav: warning: \(w)")
+            case .frame: break
+            }
+        }
+        driver.start()
+        return RunningServer(server: server, engine: engine, stopTracker: { _ = driver.stop() }, setup: self)
+    }
+
+    /// The first lines `coilnav serve` prints: the ports first.
+    func banner(_ server: NavigationServer) -> String {
         let host = self.configuration.bind.contains(":") ? "[\(self.configuration.bind)]" : self.configuration.bind
         var head = "OpenIGTLink: listening on \(host):\(server.igtlPort)\n"
         head += "JSON-lines: listening on \(host):\(server.jsonPort)\n"
@@ -136,34 +170,29 @@ struct ServerSetup {
             : "token: \(self.session.tokenPath) (needed by commands that change the session)\n"
         head += "tracker: \(self.configuration.tracker) at \(formatMM(self.tracker.frameRateHz)) Hz\n"
         for n in self.notes { head += "note: \(n)\n" }
-        FileHandle.standardOutput.write(Data(head.utf8))
+        return head
+    }
+}
 
-        server.start()
-        let stopSignal = DispatchSemaphore(value: 0)
-        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stopSignal.signal() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
-        let driver = NDITrackerDriver(configuration: self.tracker.configuration, clock: clock, connect: self.tracker.connect) { event in
-            engine.handle(event)
-            switch event {
-            case .state(let s): log.write("coilnav: tracker: \(TrackerConnection.describe(s))")
-            case .warning(let w): log.write("coilnav: warning: \(w)")
-            case .frame: break
-            }
-        }
-        driver.start()
-        stopSignal.wait()
-        log.write("coilnav: stopping")
-        _ = driver.stop()
-        server.stop()
-        self.tracker.mockServer?.stop()
-        self.pulseLog.close()
-        log.flush()
+/// A started server: stop() stops the tracker (TSTOP), the server and the mock, and closes the log.
+final class RunningServer {
+    let server: NavigationServer
+    let engine: NavigationEngine
+    private let stopTracker: () -> Void
+    private let setup: ServerSetup
+
+    init(server: NavigationServer, engine: NavigationEngine, stopTracker: @escaping () -> Void, setup: ServerSetup) {
+        self.server = server
+        self.engine = engine
+        self.stopTracker = stopTracker
+        self.setup = setup
+    }
+
+    func stop() {
+        self.stopTracker()
+        self.server.stop()
+        self.setup.tracker.mockServer?.stop()
+        self.setup.pulseLog.close()
     }
 }
 
@@ -172,11 +201,27 @@ private func formatMM(_ x: Double) -> String {
     return r == r.rounded() ? String(Int(r)) : String(r)
 }
 
-/// Log lines to standard error from any thread without blocking the caller (a serial queue writes).
-final class StderrLog: Sendable {
+/// Log lines from any thread without blocking the caller (a serial queue writes): to standard error,
+/// or to a file (the demo, whose screen belongs to the readout).
+final class ServerLog: Sendable {
     private let queue = DispatchQueue(label: "coilnav-log")
-    func write(_ line: String) {
-        self.queue.async { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    private let handle: FileHandle
+
+    private init(handle: FileHandle) { self.handle = handle }
+
+    static func standardError() -> ServerLog { ServerLog(handle: FileHandle.standardError) }
+
+    static func file(_ path: String) throws -> ServerLog {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            throw CLIError("cannot write the log \(path)")
+        }
+        return ServerLog(handle: h)
     }
+
+    func write(_ line: String) {
+        let h = self.handle
+        self.queue.async { h.write(Data((line + "\n").utf8)) }
+    }
+
     func flush() { self.queue.sync {} }
 }
