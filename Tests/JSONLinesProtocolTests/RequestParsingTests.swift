@@ -75,7 +75,8 @@ import Testing
         let lines = [
             #"{"cmd":"hello"}"#, #"{"cmd":"status"}"#, #"{"cmd":"targets"}"#, #"{"cmd":"select-target","name":"a"}"#,
             #"{"cmd":"subscribe"}"#, #"{"cmd":"unsubscribe"}"#, #"{"cmd":"capture-fiducial","name":"a"}"#,
-            #"{"cmd":"capture-scalp-point"}"#, #"{"cmd":"clear-captures","what":"all"}"#, #"{"cmd":"register"}"#,
+            #"{"cmd":"capture-scalp-point"}"#, #"{"cmd":"capture-poses","tools":["coil","pointer"]}"#,
+            #"{"cmd":"clear-captures","what":"all"}"#, #"{"cmd":"register"}"#,
             #"{"cmd":"accept-registration"}"#, #"{"cmd":"pulse"}"#,
         ]
         var names: [String] = []
@@ -85,6 +86,15 @@ import Testing
             #expect(c.changesSession == changing.contains(c.name), "\(c.name)")
         }
         #expect(names == JSONLCommand.names)
+    }
+
+    @Test func capturePosesParameters() throws {
+        #expect(try self.parse(#"{"cmd":"capture-poses","tools":["pointer"],"frames":240}"#).command == .capturePoses(tools: ["pointer"], frames: 240))
+        #expect(try self.parse(#"{"cmd":"capture-poses","tools":["coil","phantom"]}"#).command == .capturePoses(tools: ["coil", "phantom"], frames: 10))
+        #expect(self.refusal(#"{"cmd":"capture-poses","tools":[]}"#)?.message == #"field "tools": 1 to 4 tool names, got 0"#)
+        #expect(self.refusal(#"{"cmd":"capture-poses","tools":["coil","coil"]}"#)?.message == #"field "tools": names must be non-empty and distinct, got "coil" at 1"#)
+        #expect(self.refusal(#"{"cmd":"capture-poses","tools":["coil"],"frames":0}"#)?.message == #"field "frames": must be between 1 and 1000, got 0"#)
+        #expect(self.refusal(#"{"cmd":"capture-poses"}"#)?.code == .missingField)
     }
 
     @Test func tokenComparison() throws {
@@ -133,7 +143,7 @@ import Testing
             code: .badField, message: #"field "cmd": expected a string, got the number 7.0"#, id: .string("x"), field: "cmd"))
         #expect(self.refusal(#"{"id":4,"cmd":"fly"}"#) == JSONLRequestError(
             code: .unknownCommand,
-            message: #"unknown command "fly" (known: hello, status, targets, select-target, subscribe, unsubscribe, capture-fiducial, capture-scalp-point, clear-captures, register, accept-registration, pulse)"#,
+            message: #"unknown command "fly" (known: hello, status, targets, select-target, subscribe, unsubscribe, capture-fiducial, capture-scalp-point, capture-poses, clear-captures, register, accept-registration, pulse)"#,
             id: .number(4), field: "cmd"))
         #expect(self.refusal(#"{"cmd":"Hello"}"#)?.code == .unknownCommand)
     }
