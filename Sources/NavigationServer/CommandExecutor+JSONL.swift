@@ -122,7 +122,7 @@ extension CommandExecutor {
             var fields: [JSONLMember] = [
                 JSONLMember("index", .integer(Int64(r.index))), JSONLMember("valid", .bool(r.isValid)),
                 JSONLMember("reasons", .array(r.invalidReasons.map { .string($0) })),
-                JSONLMember("timeNanoseconds", .integer(Int64(clamping: r.timeNanoseconds))),
+                JSONLMember("timeNanoseconds", .unsigned(r.timeNanoseconds)),
                 JSONLMember("frameBefore", r.frameBefore.map { .integer(Int64($0)) } ?? .null),
                 JSONLMember("frameAfter", r.frameAfter.map { .integer(Int64($0)) } ?? .null),
                 JSONLMember("fraction", r.interpolationFraction.map { .number($0) } ?? .null),
