@@ -54,18 +54,18 @@ public enum QAPlots {
     /// Landmark errors: a bar per landmark (registration residual or check-point TRE), with the
     /// TRE threshold, the FRE threshold and the measured FRE as lines.
     public static func landmarkErrors(_ landmarks: [QALandmarkResult], freMM: Double?, thresholds: QAPhantom.Thresholds) -> String {
-        let width = Swift.max(480, 120 + Double(landmarks.count) * 70)
+        let width = Swift.max(760, 120 + Double(landmarks.count) * 70)
         var c = SVGCanvas(width: width, height: 400)
         let title = "Landmark errors (mm)"
-        c.text("Landmark errors after registration: residuals (registration) and TRE (check points)", x: 20, y: 28, size: 15, bold: true)
+        c.text("Landmark errors: registration residuals and check-point TREs (mm)", x: 20, y: 28, size: 15, bold: true)
         var largest = Swift.max(thresholds.treMM, thresholds.freMM)
         for l in landmarks { if let e = l.errorMM { largest = Swift.max(largest, e) } }
         let range = NiceScale.ceiling(largest * 1.1)
         let left = 70.0, top = 60.0, plotWidth = width - 100, plotHeight = 260.0
         func py(_ v: Double) -> Double { top + plotHeight - v / range * plotHeight }
         c.rect(x: left, y: top, width: plotWidth, height: plotHeight, fill: "#fbfbfb", stroke: Self.grey)
-        for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
-            let v = tick * range
+        let step = NiceScale.ceiling(range / 5)
+        for v in stride(from: 0.0, through: range * (1 + 1e-9), by: step) {
             c.line(x1: left, y1: py(v), x2: left + plotWidth, y2: py(v), stroke: Self.lightGrey)
             c.text(QAText.decimal(v), x: left - 6, y: py(v) + 4, size: 11, anchor: .end)
         }
@@ -104,7 +104,7 @@ public enum QAPlots {
             "Latency: \(l.samples) frames, p50 \(QAText.fixed(l.p50MS, 3)) ms, p99 \(QAText.fixed(l.p99MS, 3)) ms, max \(QAText.fixed(l.maxMS, 3)) ms",
             x: 20, y: 28, size: 15, bold: true)
         let xMax = NiceScale.ceiling(Swift.max(l.bins.last!.toMS, l.p99MS))
-        let yMax = Double(l.bins.map(\.count).max() ?? 1)
+        let yMax = NiceScale.ceiling(Double(Swift.max(1, l.bins.map(\.count).max() ?? 1)))
         let left = 70.0, top = 60.0, plotWidth = 650.0, plotHeight = 260.0
         func px(_ v: Double) -> Double { left + v / xMax * plotWidth }
         func py(_ v: Double) -> Double { top + plotHeight - v / yMax * plotHeight }
@@ -114,7 +114,8 @@ public enum QAPlots {
             c.text(QAText.decimal(tick * xMax), x: px(tick * xMax), y: top + plotHeight + 16, size: 11, anchor: .middle)
         }
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
-            c.text(QAText.decimal((tick * yMax).rounded()), x: left - 6, y: py(tick * yMax) + 4, size: 11, anchor: .end)
+            c.line(x1: left, y1: py(tick * yMax), x2: left + plotWidth, y2: py(tick * yMax), stroke: Self.lightGrey)
+            c.text(QAText.decimal(tick * yMax), x: left - 6, y: py(tick * yMax) + 4, size: 11, anchor: .end)
         }
         for b in l.bins where b.count > 0 {
             c.rect(x: px(b.fromMS), y: py(Double(b.count)), width: px(b.toMS) - px(b.fromMS), height: top + plotHeight - py(Double(b.count)), fill: Self.blue)
