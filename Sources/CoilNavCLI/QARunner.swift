@@ -58,6 +58,10 @@ struct QARunner {
         }
 
         var configuration = self.connection.configuration
+        // Only the tools the protocol uses: the others would only be reported as never seen.
+        var used: Set<String> = [self.phantom.phantomTool, self.phantom.pointerTool]
+        for p in self.phantom.phases { if case .still(let s) = p { used.insert(s.tool) } }
+        configuration.session.tools = configuration.session.tools.filter { used.contains($0.name) }
         if let speed = self.mockSpeed {
             configuration.pollInterval = .nanoseconds(Int64(1e9 / (nominal * speed)))
             // The mock answers at once; only a stalled host could miss this.
