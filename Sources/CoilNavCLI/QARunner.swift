@@ -64,12 +64,16 @@ struct QARunner {
         configuration.session.tools = configuration.session.tools.filter { used.contains($0.name) }
         if let speed = self.mockSpeed {
             configuration.pollInterval = .nanoseconds(Int64(1e9 / (nominal * speed)))
-            // The mock answers at once; only a stalled host could miss this.
-            configuration.session.trackingTimeout = .seconds(2)
+            // The mock answers at once: a reply only comes late when the host itself is starved
+            // (a loaded test machine), and a timeout would reconnect and lose a frame the
+            // scenario did not script. A mock that really stops is caught by --stall-seconds.
+            configuration.session.trackingTimeout = .seconds(10)
         }
         let queue = QAFrameQueue()
+        let protocolDone = ManagedFlag()
         let driver = NDITrackerDriver(configuration: configuration, clock: clock, connect: self.connection.connect) { event in
-            engine.handle(event)
+            // The latency is timed on the run's frames (a few more may slip in while it ends).
+            if !protocolDone.isSet { engine.handle(event) }
             queue.push(event)
         }
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
@@ -90,6 +94,7 @@ struct QARunner {
         var session = QASession(phantom: self.phantom, nominalFrameRateHz: nominal, pointerTipMM: self.pointerTipMM)
         var lastFrame = Date()
         var lastState = "connecting"
+        var lastDisconnect: String?
         while !session.isFinished {
             let (events, interrupted) = queue.take(timeout: 0.25)
             if interrupted { throw CLIError("interrupted: the QA run was stopped before its end; no report written") }
@@ -101,6 +106,7 @@ struct QARunner {
                     if session.isFinished { break }
                 case .state(let s):
                     lastState = TrackerConnection.describe(s)
+                    if case .disconnected = s { lastDisconnect = lastState }
                     self.say("coilnav qa: tracker: \(lastState)")
                 case .warning(let w):
                     self.say("coilnav qa: warning: \(w)")
@@ -108,9 +114,11 @@ struct QARunner {
                 if session.isFinished { break }
             }
             if !session.isFinished, Date().timeIntervalSince(lastFrame) > self.stallSeconds {
-                throw CLIError("no tracker frame for \(fixed(self.stallSeconds, 0)) s (tracker: \(lastState)); no report written")
+                let why = lastDisconnect.map { "last \($0)" } ?? "tracker: \(lastState)"
+                throw CLIError("no tracker frame for \(QATextOut.seconds(self.stallSeconds)) s (\(why)); no report written")
             }
         }
+        protocolDone.set()
         driver.stop()
         driverStopped = true
         // Frames already sent are still in flight to the probe.
@@ -145,6 +153,11 @@ struct QARunner {
             self.say("coilnav qa: every phase done; computing the figures")
         }
     }
+}
+
+enum QATextOut {
+    /// Seconds as typed: 30, 1.5.
+    static func seconds(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
 }
 
 /// Events from the driver's thread to the QA thread: `push` never blocks; `take` waits up to a
