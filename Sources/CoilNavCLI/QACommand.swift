@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Formats
+import Foundation
 import QualityAssurance
 import TrackerCore
 
@@ -8,7 +8,8 @@ import TrackerCore
 struct QACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qa",
-        abstract: "Run the QA protocol on a phantom: jitter, frame rate, dropouts, pivot repeatability, FRE/TRE, latency.",
+        abstract:
+            "Run the QA protocol on a phantom: jitter, frame rate, dropouts, pivot repeatability, FRE/TRE, latency.",
         discussion: """
             The run follows the phases of the phantom file (coilnav-qa-phantom, Calibration/phantoms/), \
             each announced on standard error with what to do: leave the phantom still (jitter), \
@@ -48,22 +49,33 @@ struct QACommand: ParsableCommand {
             valueName: "FILE"))
     var pointerCalibration: String?
 
-    @Option(help: ArgumentHelp("Tool set (coilnav-toolset v1; default Calibration/tools/toolset-mock.json).", valueName: "TOOLSET.json"))
+    @Option(
+        help: ArgumentHelp(
+            "Tool set (coilnav-toolset v1; default Calibration/tools/toolset-mock.json).", valueName: "TOOLSET.json"))
     var tools: String?
 
-    @Option(help: ArgumentHelp("Folder of device profiles (default: Devices/ of the CoilNav data folder).", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Folder of device profiles (default: Devices/ of the CoilNav data folder).", valueName: "DIR"))
     var profiles: String?
 
-    @Option(name: .customLong("frame-rate-hz"), help: "The tracker's nominal frame rate (default: the device profile's, or the mock scenario's).")
+    @Option(
+        name: .customLong("frame-rate-hz"),
+        help: "The tracker's nominal frame rate (default: the device profile's, or the mock scenario's).")
     var frameRateHz: Double?
 
-    @Option(name: .customLong("mock-speed"), help: "mock:// only: frames one per poll, polled this many times faster than real time.")
+    @Option(
+        name: .customLong("mock-speed"),
+        help: "mock:// only: frames one per poll, polled this many times faster than real time.")
     var mockSpeed: Double?
 
-    @Option(name: .customLong("stall-seconds"), help: "Give up when no tracker frame arrives for this long (real time).")
+    @Option(
+        name: .customLong("stall-seconds"), help: "Give up when no tracker frame arrives for this long (real time).")
     var stallSeconds: Double = 30
 
-    @Option(name: .customLong("report-date"), help: ArgumentHelp("The report's date (ISO 8601; default: now).", valueName: "DATE"))
+    @Option(
+        name: .customLong("report-date"),
+        help: ArgumentHelp("The report's date (ISO 8601; default: now).", valueName: "DATE"))
     var reportDate: String?
 
     func run() throws {
@@ -84,11 +96,19 @@ struct QACommand: ParsableCommand {
     }
 
     private func execute() throws -> QAVerdict {
-        if let f = self.frameRateHz, !(f.isFinite && f > 0) { throw CLIError("--frame-rate-hz must be a positive number of hertz, got \(f)") }
-        if let s = self.mockSpeed, !(s.isFinite && s >= 1 && s <= 1000) { throw CLIError("--mock-speed must be 1 to 1000, got \(s)") }
-        if !(self.stallSeconds.isFinite && self.stallSeconds > 0) { throw CLIError("--stall-seconds must be more than 0, got \(self.stallSeconds)") }
+        if let f = self.frameRateHz, !(f.isFinite && f > 0) {
+            throw CLIError("--frame-rate-hz must be a positive number of hertz, got \(f)")
+        }
+        if let s = self.mockSpeed, !(s.isFinite && s >= 1 && s <= 1000) {
+            throw CLIError("--mock-speed must be 1 to 1000, got \(s)")
+        }
+        if !(self.stallSeconds.isFinite && self.stallSeconds > 0) {
+            throw CLIError("--stall-seconds must be more than 0, got \(self.stallSeconds)")
+        }
         if let d = self.reportDate, !VersionedFile.isTimestamp(d) {
-            throw CLIError("--report-date must be an ISO 8601 date-time with a time zone such as 2026-05-01T09:00:00Z, got \"\(d)\"")
+            throw CLIError(
+                "--report-date must be an ISO 8601 date-time with a time zone such as 2026-05-01T09:00:00Z, got \"\(d)\""
+            )
         }
         let url: TrackerURL
         do {
@@ -112,7 +132,8 @@ struct QACommand: ParsableCommand {
         } else if isMock {
             calibrationPath = try DataLocator.path("Calibration/pointers/mock-pointer.json")
         } else {
-            throw CLIError("give --pointer-calibration FILE: the landmarks are digitised with the pointer's calibration")
+            throw CLIError(
+                "give --pointer-calibration FILE: the landmarks are digitised with the pointer's calibration")
         }
         let calibration: PointerCalibration
         do {
@@ -122,7 +143,8 @@ struct QACommand: ParsableCommand {
         }
         guard calibration.tool == phantom.pointerTool else {
             throw CLIError(
-                "pointer calibration \(calibrationPath) is for tool \"\(calibration.tool)\", but the phantom's pointer tool is \"\(phantom.pointerTool)\"")
+                "pointer calibration \(calibrationPath) is for tool \"\(calibration.tool)\", but the phantom's pointer tool is \"\(phantom.pointerTool)\""
+            )
         }
         let connection = try TrackerConnection.open(
             url: url, text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles, command: "qa",
@@ -132,7 +154,9 @@ struct QACommand: ParsableCommand {
         var needed = [phantom.phantomTool, phantom.pointerTool]
         for p in phantom.phases { if case .still(let s) = p { needed.append(s.tool) } }
         for name in needed where !toolNames.contains(name) {
-            throw CLIError("the tool set has no tool \"\(name)\" (it has \(toolNames.map { "\"\($0)\"" }.joined(separator: ", "))): give --tools")
+            throw CLIError(
+                "the tool set has no tool \"\(name)\" (it has \(toolNames.map { "\"\($0)\"" }.joined(separator: ", "))): give --tools"
+            )
         }
         var serials: [String: String] = [:]
         if let s = calibration.toolSerial { serials[calibration.tool] = s }
@@ -146,8 +170,10 @@ struct QACommand: ParsableCommand {
         let result = try runner.run()
 
         let context = QAReportContext(
-            date: self.reportDate ?? GuidedCalibration.timestamp(Date()), trackerURL: self.tracker, phantomFile: self.phantom,
-            pointerCalibrationFile: calibrationPath, pointerCalibration: calibration, toolSerials: serials, mockSpeed: self.mockSpeed)
+            date: self.reportDate ?? GuidedCalibration.timestamp(Date()), trackerURL: self.tracker,
+            phantomFile: self.phantom,
+            pointerCalibrationFile: calibrationPath, pointerCalibration: calibration, toolSerials: serials,
+            mockSpeed: self.mockSpeed)
         do {
             try FileManager.default.createDirectory(atPath: self.out, withIntermediateDirectories: true)
         } catch {
@@ -162,7 +188,9 @@ struct QACommand: ParsableCommand {
             }
         }
         print(QAReport.summary(result: result), terminator: "")
-        print("report: \((self.out as NSString).appendingPathComponent("report.json")), \((self.out as NSString).appendingPathComponent("report.md"))")
+        print(
+            "report: \((self.out as NSString).appendingPathComponent("report.json")), \((self.out as NSString).appendingPathComponent("report.md"))"
+        )
         return result.verdict
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 import Histogram
 import NDITracker
@@ -24,7 +24,8 @@ struct QARunner {
     let say: (String) -> Void
 
     static let latencyDevice = "HeadToTracker"
-    static let latencyPath = "frame received by the host → HeadToTracker (the phantom reference) decoded by a loopback OpenIGTLink client"
+    static let latencyPath =
+        "frame received by the host → HeadToTracker (the phantom reference) decoded by a loopback OpenIGTLink client"
 
     func run() throws -> QAResult {
         let clock = SystemTrackerClock()
@@ -35,11 +36,13 @@ struct QARunner {
         // nanoseconds (unix offset 0), which the probe compares with its own reading of the clock.
         let engine = NavigationEngine(
             configuration: NavigationEngineConfiguration(
-                navigation: NavigationConfiguration(headToolName: self.phantom.phantomTool), pointerToolName: self.phantom.pointerTool,
+                navigation: NavigationConfiguration(headToolName: self.phantom.phantomTool),
+                pointerToolName: self.phantom.pointerTool,
                 frameRateHz: nominal, unixNanosecondsAtClockZero: 0),
             clock: clock, targets: [], activeTargetName: nil, headToMRI: .identity)
         let executor = CommandExecutor(
-            engine: engine, session: nil, pulseLog: nil, token: nil, context: CommandContext(mriFiducials: [], scalp: nil, pointerTipMM: self.pointerTipMM))
+            engine: engine, session: nil, pulseLog: nil, token: nil,
+            context: CommandContext(mriFiducials: [], scalp: nil, pointerTipMM: self.pointerTipMM))
         let server: NavigationServer
         do {
             server = try NavigationServer(engine: engine, commands: executor, options: .init(igtlPort: 0, jsonPort: 0))
@@ -53,7 +56,9 @@ struct QARunner {
         defer { if !probeStopped { _ = probe.stop() } }
         let deadline = Date().addingTimeInterval(5)
         while engine.clientCount < 1 {
-            guard Date() < deadline else { throw CLIError("the latency probe could not connect to the in-process server") }
+            guard Date() < deadline else {
+                throw CLIError("the latency probe could not connect to the in-process server")
+            }
             Thread.sleep(forTimeInterval: 0.005)
         }
 
@@ -71,7 +76,8 @@ struct QARunner {
         }
         let queue = QAFrameQueue()
         let protocolDone = ManagedFlag()
-        let driver = NDITrackerDriver(configuration: configuration, clock: clock, connect: self.connection.connect) { event in
+        let driver = NDITrackerDriver(configuration: configuration, clock: clock, connect: self.connection.connect) {
+            event in
             // The latency is timed on the run's frames (a few more may slip in while it ends).
             if !protocolDone.isSet { engine.handle(event) }
             queue.push(event)
@@ -115,7 +121,8 @@ struct QARunner {
             }
             if !session.isFinished, Date().timeIntervalSince(lastFrame) > self.stallSeconds {
                 let why = lastDisconnect.map { "last \($0)" } ?? "tracker: \(lastState)"
-                throw CLIError("no tracker frame for \(QATextOut.seconds(self.stallSeconds)) s (\(why)); no report written")
+                throw CLIError(
+                    "no tracker frame for \(QATextOut.seconds(self.stallSeconds)) s (\(why)); no report written")
             }
         }
         protocolDone.set()
@@ -127,15 +134,19 @@ struct QARunner {
         probeStopped = true
         let latency = Self.latency(histogram, count: count)
         return QAAnalysis.evaluate(
-            session.recording, phantom: self.phantom, nominalFrameRateHz: nominal, pointerTipMM: self.pointerTipMM, latency: latency)
+            session.recording, phantom: self.phantom, nominalFrameRateHz: nominal, pointerTipMM: self.pointerTipMM,
+            latency: latency)
     }
 
     /// p50, p99 and max of the probe's histogram (ns) in milliseconds, and its distribution in bins.
     static func latency(_ h: Histogram<UInt64>, count: Int) -> QALatency {
-        guard count > 0 else { return QALatency(path: Self.latencyPath, samples: 0, p50MS: 0, p99MS: 0, maxMS: 0, bins: []) }
+        guard count > 0 else {
+            return QALatency(path: Self.latencyPath, samples: 0, p50MS: 0, p99MS: 0, maxMS: 0, bins: [])
+        }
         let bins = QALatencyBins.make(maxNanoseconds: h.max) { range in Int(h.count(within: range)) }
         return QALatency(
-            path: Self.latencyPath, samples: count, p50MS: Double(h.valueAtPercentile(50)) / 1e6, p99MS: Double(h.valueAtPercentile(99)) / 1e6,
+            path: Self.latencyPath, samples: count, p50MS: Double(h.valueAtPercentile(50)) / 1e6,
+            p99MS: Double(h.valueAtPercentile(99)) / 1e6,
             maxMS: Double(h.max) / 1e6, bins: bins)
     }
 
@@ -148,7 +159,8 @@ struct QARunner {
         case .landmarkCaptured(let c):
             self.say("  \(c.name) captured: \(c.sampleCount) frames, tip spread \(fixed(c.spreadMM)) mm")
         case .landmarkTimedOut(let name, let seconds):
-            self.say("  \(name) not captured within \(fixed(seconds, 0)) s: going on without it (the QA will be incomplete)")
+            self.say(
+                "  \(name) not captured within \(fixed(seconds, 0)) s: going on without it (the QA will be incomplete)")
         case .finished:
             self.say("coilnav qa: every phase done; computing the figures")
         }

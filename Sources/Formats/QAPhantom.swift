@@ -86,7 +86,10 @@ public struct QAPhantom: Equatable, Sendable {
         public var timeoutSeconds: Double
         public var instruction: String?
 
-        public init(captureFrames: Int, stillnessMM: Double, captureRadiusMM: Double, timeoutSeconds: Double, instruction: String? = nil) {
+        public init(
+            captureFrames: Int, stillnessMM: Double, captureRadiusMM: Double, timeoutSeconds: Double,
+            instruction: String? = nil
+        ) {
             self.captureFrames = captureFrames
             self.stillnessMM = stillnessMM
             self.captureRadiusMM = captureRadiusMM
@@ -161,8 +164,10 @@ public struct QAPhantom: Equatable, Sendable {
         public var latencyP99MS: Double
 
         public init(
-            jitterRMSMM: Double, jitterMaxMM: Double, minFrameRateFraction: Double, maxDropoutPercent: Double, pivotRMSMM: Double,
-            pivotTipSpreadMM: Double, pivotPointSpreadMM: Double, tipCalibrationDeviationMM: Double, freMM: Double, treMM: Double,
+            jitterRMSMM: Double, jitterMaxMM: Double, minFrameRateFraction: Double, maxDropoutPercent: Double,
+            pivotRMSMM: Double,
+            pivotTipSpreadMM: Double, pivotPointSpreadMM: Double, tipCalibrationDeviationMM: Double, freMM: Double,
+            treMM: Double,
             latencyP99MS: Double
         ) {
             self.jitterRMSMM = jitterRMSMM
@@ -198,7 +203,8 @@ public struct QAPhantom: Equatable, Sendable {
     public var thresholds: Thresholds
 
     public init(
-        name: String, description: String? = nil, phantomTool: String, pointerTool: String, landmarks: [Landmark], phases: [Phase],
+        name: String, description: String? = nil, phantomTool: String, pointerTool: String, landmarks: [Landmark],
+        phases: [Phase],
         thresholds: Thresholds
     ) {
         self.name = name
@@ -240,13 +246,18 @@ public struct QAPhantom: Equatable, Sendable {
     public static func parse(_ data: Data, source: String) throws(FileFormatError) -> QAPhantom {
         let document = try JSONDocument.parse(data, source: source)
         let root = try document.rootField.object()
-        try VersionedFile.checkHeader(root, format: Self.format, supportedVersion: Self.currentVersion, kind: "QA phantom")
-        try root.rejectUnknownKeys(["format", "version", "name", "description", "phantomTool", "pointerTool", "landmarks", "phases", "thresholds"])
+        try VersionedFile.checkHeader(
+            root, format: Self.format, supportedVersion: Self.currentVersion, kind: "QA phantom")
+        try root.rejectUnknownKeys([
+            "format", "version", "name", "description", "phantomTool", "pointerTool", "landmarks", "phases",
+            "thresholds",
+        ])
         let phantomTool = try Plan.nonEmptyString(root.required("phantomTool"))
         let pointerField = try root.required("pointerTool")
         let pointerTool = try Plan.nonEmptyString(pointerField)
         guard pointerTool != phantomTool else {
-            throw pointerField.error("the pointer and the phantom must be different tools (both are \(quoted(phantomTool)))")
+            throw pointerField.error(
+                "the pointer and the phantom must be different tools (both are \(quoted(phantomTool)))")
         }
 
         // Landmarks.
@@ -264,20 +275,28 @@ public struct QAPhantom: Equatable, Sendable {
             guard let role = LandmarkRole(rawValue: roleText) else {
                 throw roleField.error("unknown role \(quoted(roleText)) (expected \"registration\" or \"check\")")
             }
-            landmarks.append(Landmark(name: try Plan.nonEmptyString(nameField), positionMM: try o.required("positionMM").vector3(), role: role))
+            landmarks.append(
+                Landmark(
+                    name: try Plan.nonEmptyString(nameField), positionMM: try o.required("positionMM").vector3(),
+                    role: role))
         }
-        try VersionedFile.rejectDuplicates(landmarks.map(\.name), fields: nameFields, what: "landmark name", list: "landmarks")
+        try VersionedFile.rejectDuplicates(
+            landmarks.map(\.name), fields: nameFields, what: "landmark name", list: "landmarks")
         let registration = landmarks.filter { $0.role == .registration }
         guard registration.count >= 3 else {
             throw landmarksField.error(
-                "needs at least 3 landmarks with role \"registration\" (a rigid registration needs 3 points), got \(registration.count)")
+                "needs at least 3 landmarks with role \"registration\" (a rigid registration needs 3 points), got \(registration.count)"
+            )
         }
         guard landmarks.contains(where: { $0.role == .check }) else {
-            throw landmarksField.error("needs at least one landmark with role \"check\": the TRE is measured at check points left out of the registration")
+            throw landmarksField.error(
+                "needs at least one landmark with role \"check\": the TRE is measured at check points left out of the registration"
+            )
         }
         if let offLine = Self.largestDistanceFromLine(registration.map(\.positionMM)), offLine < 5 {
             throw landmarksField.error(
-                "the registration landmarks lie on a line (the farthest is \(Self.decimal(offLine)) mm off it; at least 5 mm is needed): the registration would be undetermined")
+                "the registration landmarks lie on a line (the farthest is \(Self.decimal(offLine)) mm off it; at least 5 mm is needed): the registration would be undetermined"
+            )
         }
 
         // Phases.
@@ -296,14 +315,16 @@ public struct QAPhantom: Equatable, Sendable {
                     let d = landmarks[i].positionMM.distance(to: landmarks[j].positionMM)
                     if d <= 2 * radius {
                         throw nameFields[j].error(
-                            "landmarks \(quoted(landmarks[i].name)) and \(quoted(landmarks[j].name)) are \(Self.decimal(d)) mm apart: with captureRadiusMM \(Self.decimal(radius)) a touch could not tell them apart (they must be more than \(Self.decimal(2 * radius)) mm apart)")
+                            "landmarks \(quoted(landmarks[i].name)) and \(quoted(landmarks[j].name)) are \(Self.decimal(d)) mm apart: with captureRadiusMM \(Self.decimal(radius)) a touch could not tell them apart (they must be more than \(Self.decimal(2 * radius)) mm apart)"
+                        )
                     }
                 }
             }
         }
 
         return QAPhantom(
-            name: try Plan.nonEmptyString(root.required("name")), description: try root.optional("description")?.string(),
+            name: try Plan.nonEmptyString(root.required("name")),
+            description: try root.optional("description")?.string(),
             phantomTool: phantomTool, pointerTool: pointerTool, landmarks: landmarks, phases: phases,
             thresholds: try Self.thresholds(root.required("thresholds")))
     }
@@ -317,39 +338,54 @@ public struct QAPhantom: Equatable, Sendable {
             let typeField = try o.required("type")
             let type = try typeField.string()
             if let previous = seen[type], type != "pause" {
-                throw typeField.error("a second \(quoted(type)) phase (also phases[\(previous)]): the protocol has one of each")
+                throw typeField.error(
+                    "a second \(quoted(type)) phase (also phases[\(previous)]): the protocol has one of each")
             }
             if let l = seen["landmarks"] {
-                throw typeField.error("the \"landmarks\" phase (phases[\(l)]) must be the last: it lasts until every landmark is captured")
+                throw typeField.error(
+                    "the \"landmarks\" phase (phases[\(l)]) must be the last: it lasts until every landmark is captured"
+                )
             }
             seen[type] = i
-            let instruction = try o.optional("instruction").map { (f) throws(FileFormatError) in try Plan.nonEmptyString(f) }
+            let instruction = try o.optional("instruction").map { (f) throws(FileFormatError) in
+                try Plan.nonEmptyString(f)
+            }
             switch type {
             case "pause":
                 try o.rejectUnknownKeys(["type", "durationSeconds", "instruction"])
-                phases.append(.pause(durationSeconds: try Self.seconds(o.required("durationSeconds")), instruction: instruction))
+                phases.append(
+                    .pause(durationSeconds: try Self.seconds(o.required("durationSeconds")), instruction: instruction))
             case "still":
                 try o.rejectUnknownKeys(["type", "durationSeconds", "tool", "pointMM", "instruction"])
                 phases.append(
                     .still(
                         StillPhase(
                             durationSeconds: try Self.seconds(o.required("durationSeconds")),
-                            tool: try o.optional("tool").map { (f) throws(FileFormatError) in try Plan.nonEmptyString(f) } ?? phantomTool,
+                            tool: try o.optional("tool").map { (f) throws(FileFormatError) in try Plan.nonEmptyString(f)
+                            } ?? phantomTool,
                             pointMM: try o.optional("pointMM")?.vector3() ?? .zero, instruction: instruction)))
             case "pivot":
                 try o.rejectUnknownKeys(["type", "durationSeconds", "windows", "instruction"])
                 let windowsField = try o.required("windows")
                 let windows = try windowsField.integer()
                 guard (2...20).contains(windows) else {
-                    throw windowsField.error("must be 2 to 20 (the repeatability is the spread between windows), got \(windows)")
+                    throw windowsField.error(
+                        "must be 2 to 20 (the repeatability is the spread between windows), got \(windows)")
                 }
                 phases.append(
-                    .pivot(PivotPhase(durationSeconds: try Self.seconds(o.required("durationSeconds")), windows: windows, instruction: instruction)))
+                    .pivot(
+                        PivotPhase(
+                            durationSeconds: try Self.seconds(o.required("durationSeconds")), windows: windows,
+                            instruction: instruction)))
             case "landmarks":
-                try o.rejectUnknownKeys(["type", "captureFrames", "stillnessMM", "captureRadiusMM", "timeoutSeconds", "instruction"])
+                try o.rejectUnknownKeys([
+                    "type", "captureFrames", "stillnessMM", "captureRadiusMM", "timeoutSeconds", "instruction",
+                ])
                 let framesField = try o.required("captureFrames")
                 let frames = try framesField.integer()
-                guard (2...1000).contains(frames) else { throw framesField.error("must be 2 to 1000 frames, got \(frames)") }
+                guard (2...1000).contains(frames) else {
+                    throw framesField.error("must be 2 to 1000 frames, got \(frames)")
+                }
                 phases.append(
                     .landmarks(
                         LandmarkPhase(
@@ -357,11 +393,14 @@ public struct QAPhantom: Equatable, Sendable {
                             captureRadiusMM: try Self.positive(o.required("captureRadiusMM")),
                             timeoutSeconds: try Self.seconds(o.required("timeoutSeconds")), instruction: instruction)))
             default:
-                throw typeField.error("unknown phase type \(quoted(type)) (expected \"pause\", \"still\", \"pivot\" or \"landmarks\")")
+                throw typeField.error(
+                    "unknown phase type \(quoted(type)) (expected \"pause\", \"still\", \"pivot\" or \"landmarks\")")
             }
         }
         for needed in ["still", "pivot", "landmarks"] where seen[needed] == nil {
-            throw field.error("the protocol needs a \(quoted(needed)) phase (phases must include \"still\", \"pivot\" and \"landmarks\", the last one last)")
+            throw field.error(
+                "the protocol needs a \(quoted(needed)) phase (phases must include \"still\", \"pivot\" and \"landmarks\", the last one last)"
+            )
         }
         return phases
     }
@@ -376,16 +415,20 @@ public struct QAPhantom: Equatable, Sendable {
         }
         let fractionField = try o.required("minFrameRateFraction")
         guard v["minFrameRateFraction"]! <= 1 else {
-            throw fractionField.error("is a fraction of the nominal frame rate: more than 0 and at most 1, got \(v["minFrameRateFraction"]!)")
+            throw fractionField.error(
+                "is a fraction of the nominal frame rate: more than 0 and at most 1, got \(v["minFrameRateFraction"]!)")
         }
         let dropoutField = try o.required("maxDropoutPercent")
         guard v["maxDropoutPercent"]! <= 100 else {
             throw dropoutField.error("is a percentage: at most 100, got \(v["maxDropoutPercent"]!)")
         }
         return Thresholds(
-            jitterRMSMM: v["jitterRMSMM"]!, jitterMaxMM: v["jitterMaxMM"]!, minFrameRateFraction: v["minFrameRateFraction"]!,
-            maxDropoutPercent: v["maxDropoutPercent"]!, pivotRMSMM: v["pivotRMSMM"]!, pivotTipSpreadMM: v["pivotTipSpreadMM"]!,
-            pivotPointSpreadMM: v["pivotPointSpreadMM"]!, tipCalibrationDeviationMM: v["tipCalibrationDeviationMM"]!, freMM: v["freMM"]!,
+            jitterRMSMM: v["jitterRMSMM"]!, jitterMaxMM: v["jitterMaxMM"]!,
+            minFrameRateFraction: v["minFrameRateFraction"]!,
+            maxDropoutPercent: v["maxDropoutPercent"]!, pivotRMSMM: v["pivotRMSMM"]!,
+            pivotTipSpreadMM: v["pivotTipSpreadMM"]!,
+            pivotPointSpreadMM: v["pivotPointSpreadMM"]!, tipCalibrationDeviationMM: v["tipCalibrationDeviationMM"]!,
+            freMM: v["freMM"]!,
             treMM: v["treMM"]!, latencyP99MS: v["latencyP99MS"]!)
     }
 
@@ -405,7 +448,9 @@ public struct QAPhantom: Equatable, Sendable {
     /// for fewer than 3 points.
     static func largestDistanceFromLine(_ points: [Vector3]) -> Double? {
         guard points.count >= 3 else { return nil }
-        var a = points[0], b = points[1], longest = -1.0
+        var a = points[0]
+        var b = points[1]
+        var longest = -1.0
         for i in points.indices {
             for j in points.indices where j > i {
                 let d = points[i].distance(to: points[j])

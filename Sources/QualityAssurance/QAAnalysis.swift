@@ -229,22 +229,26 @@ public enum QAAnalysis {
         let toolName = still?.tool ?? phantom.phantomTool
         if jitter == nil {
             problems.append(
-                "jitter: \(toolName) was seen in \(r.jitterPointsMM.count) frames of the still phase; at least 2 are needed")
+                "jitter: \(toolName) was seen in \(r.jitterPointsMM.count) frames of the still phase; at least 2 are needed"
+            )
         }
         let jitterNote = jitter == nil ? "not measured: too few frames of \(toolName)" : nil
         figures.append(
             QAFigure(
-                id: "jitter-rms", name: "jitter RMS of \(toolName) (3-D)", unit: "mm", value: jitter?.rmsMM, limit: .atMost(t.jitterRMSMM),
+                id: "jitter-rms", name: "jitter RMS of \(toolName) (3-D)", unit: "mm", value: jitter?.rmsMM,
+                limit: .atMost(t.jitterRMSMM),
                 note: jitterNote))
         figures.append(
             QAFigure(
-                id: "jitter-max", name: "jitter max of \(toolName) (3-D)", unit: "mm", value: jitter?.maxMM, limit: .atMost(t.jitterMaxMM),
+                id: "jitter-max", name: "jitter max of \(toolName) (3-D)", unit: "mm", value: jitter?.maxMM,
+                limit: .atMost(t.jitterMaxMM),
                 note: jitterNote))
 
         // Frames.
         let span = r.framesReceived + r.framesDropped
         let frames = QAFrameResult(
-            nominalFrameRateHz: nominalFrameRateHz, firstFrameNumber: r.firstFrameNumber, lastFrameNumber: r.lastFrameNumber,
+            nominalFrameRateHz: nominalFrameRateHz, firstFrameNumber: r.firstFrameNumber,
+            lastFrameNumber: r.lastFrameNumber,
             received: r.framesReceived, dropped: r.framesDropped, counterRestarts: r.counterRestarts, span: span,
             frameRateHz: span > 0 ? nominalFrameRateHz * Double(r.framesReceived) / Double(span) : nil,
             dropoutPercent: span > 0 ? 100 * Double(r.framesDropped) / Double(span) : nil)
@@ -256,7 +260,8 @@ public enum QAAnalysis {
                 note: "nominal \(QAText.decimal(nominalFrameRateHz)) Hz × \(QAText.decimal(t.minFrameRateFraction))"))
         figures.append(
             QAFigure(
-                id: "dropouts", name: "dropped frames (gaps in device frame numbers)", unit: "%", value: frames.dropoutPercent,
+                id: "dropouts", name: "dropped frames (gaps in device frame numbers)", unit: "%",
+                value: frames.dropoutPercent,
                 limit: .atMost(t.maxDropoutPercent), note: "\(r.framesDropped) of \(span) frames"))
 
         // Pivot.
@@ -274,11 +279,13 @@ public enum QAAnalysis {
                 limit: .atMost(t.pivotRMSMM), note: pivotNote))
         figures.append(
             QAFigure(
-                id: "pivot-tip-spread", name: "pivot repeatability: tip spread over \(pivotPhase?.windows ?? 0) windows", unit: "mm",
+                id: "pivot-tip-spread",
+                name: "pivot repeatability: tip spread over \(pivotPhase?.windows ?? 0) windows", unit: "mm",
                 value: pivot?.tipSpreadMM, limit: .atMost(t.pivotTipSpreadMM), note: pivotNote))
         figures.append(
             QAFigure(
-                id: "pivot-point-spread", name: "pivot repeatability: pivot point spread over \(pivotPhase?.windows ?? 0) windows",
+                id: "pivot-point-spread",
+                name: "pivot repeatability: pivot point spread over \(pivotPhase?.windows ?? 0) windows",
                 unit: "mm", value: pivot?.pivotSpreadMM, limit: .atMost(t.pivotPointSpreadMM), note: pivotNote))
         figures.append(
             QAFigure(
@@ -291,7 +298,9 @@ public enum QAAnalysis {
                 name: l.name, role: l.role, definitionMM: l.positionMM,
                 capture: i < r.captures.count ? r.captures[i] : nil, registeredMM: nil, errorMM: nil)
         }
-        for l in landmarks where l.capture == nil { problems.append("landmark \(l.name) (\(l.role.rawValue)) was not captured") }
+        for l in landmarks where l.capture == nil {
+            problems.append("landmark \(l.name) (\(l.role.rawValue)) was not captured")
+        }
         var accuracy: QAAccuracyResult?
         let registration = landmarks.filter { $0.role == .registration && $0.capture != nil }
         if registration.count >= 3 {
@@ -312,17 +321,21 @@ public enum QAAnalysis {
                 problems.append("registration: \(error)")
             }
         } else {
-            problems.append("registration: only \(registration.count) registration landmarks were captured; 3 are needed")
+            problems.append(
+                "registration: only \(registration.count) registration landmarks were captured; 3 are needed")
         }
         figures.append(
             QAFigure(
-                id: "fre", name: "FRE of the landmark registration (\(registration.count) landmarks)", unit: "mm", value: accuracy?.freMM,
+                id: "fre", name: "FRE of the landmark registration (\(registration.count) landmarks)", unit: "mm",
+                value: accuracy?.freMM,
                 limit: .atMost(t.freMM), note: accuracy == nil ? "not measured: see problems" : nil))
         for l in landmarks where l.role == .check {
             figures.append(
                 QAFigure(
-                    id: "tre-\(l.name)", name: "TRE at check point \(l.name)", unit: "mm", value: accuracy == nil ? nil : l.errorMM,
-                    limit: .atMost(t.treMM), note: l.errorMM == nil || accuracy == nil ? "not measured: see problems" : nil))
+                    id: "tre-\(l.name)", name: "TRE at check point \(l.name)", unit: "mm",
+                    value: accuracy == nil ? nil : l.errorMM,
+                    limit: .atMost(t.treMM),
+                    note: l.errorMM == nil || accuracy == nil ? "not measured: see problems" : nil))
         }
 
         // Latency.
@@ -335,7 +348,8 @@ public enum QAAnalysis {
                 note: measuredLatency.map { "\($0.samples) frames" } ?? "not measured"))
 
         return QAResult(
-            figures: figures, jitter: jitter, frames: frames, pivot: pivot, accuracy: accuracy, landmarks: landmarks, latency: latency,
+            figures: figures, jitter: jitter, frames: frames, pivot: pivot, accuracy: accuracy, landmarks: landmarks,
+            latency: latency,
             problems: problems)
     }
 
@@ -345,7 +359,8 @@ public enum QAAnalysis {
         var sum = Vector3.zero
         for p in points { sum += p }
         let mean = sum / Double(points.count)
-        var squares = 0.0, maxDistance = 0.0
+        var squares = 0.0
+        var maxDistance = 0.0
         var axis = Vector3.zero
         var deviations: [Vector3] = []
         deviations.reserveCapacity(points.count)
@@ -360,12 +375,15 @@ public enum QAAnalysis {
         let n = Double(points.count)
         axis = axis / n
         return QAJitterResult(
-            tool: still.tool, pointMM: still.pointMM, samples: points.count, framesWithoutTool: r.jitterFramesWithoutTool, meanMM: mean,
+            tool: still.tool, pointMM: still.pointMM, samples: points.count,
+            framesWithoutTool: r.jitterFramesWithoutTool, meanMM: mean,
             deviationsMM: deviations, rmsMM: (squares / n).squareRoot(), maxMM: maxDistance,
             perAxisSDMM: Vector3(axis.x.squareRoot(), axis.y.squareRoot(), axis.z.squareRoot()))
     }
 
-    static func pivot(_ r: QARecording, phase: QAPhantom.PivotPhase, calibrationTipMM: Vector3) -> Result<QAPivotResult, PivotProblem> {
+    static func pivot(_ r: QARecording, phase: QAPhantom.PivotPhase, calibrationTipMM: Vector3) -> Result<
+        QAPivotResult, PivotProblem
+    > {
         let length = r.pivotPhaseFrames
         func calibrate(from: Int, to: Int, what: String) -> Result<QAPivotCalibration, PivotProblem> {
             let poses = r.pivotPoses.filter { $0.frameInPhase >= from && $0.frameInPhase < to }.map(\.pointerToPhantom)
@@ -373,10 +391,14 @@ public enum QAAnalysis {
                 let c = try PivotCalibration.calibrate(markerToTracker: poses)
                 return .success(
                     QAPivotCalibration(
-                        fromFrame: from, toFrame: to, poses: poses.count, tipMM: c.tipInMarkerMM, pivotMM: c.pivotInTrackerMM, rmsMM: c.rmsMM,
+                        fromFrame: from, toFrame: to, poses: poses.count, tipMM: c.tipInMarkerMM,
+                        pivotMM: c.pivotInTrackerMM, rmsMM: c.rmsMM,
                         rotationSpanDegrees: c.rotationSpanDegrees))
             } catch {
-                return .failure(PivotProblem("\(what) (frames \(from)–\(to - 1) of the phase, \(poses.count) poses with pointer and phantom seen): \(error)"))
+                return .failure(
+                    PivotProblem(
+                        "\(what) (frames \(from)–\(to - 1) of the phase, \(poses.count) poses with pointer and phantom seen): \(error)"
+                    ))
             }
         }
         let all: QAPivotCalibration
@@ -386,7 +408,8 @@ public enum QAAnalysis {
         }
         var windows: [QAPivotCalibration] = []
         for w in 0..<phase.windows {
-            let from = w * length / phase.windows, to = (w + 1) * length / phase.windows
+            let from = w * length / phase.windows
+            let to = (w + 1) * length / phase.windows
             switch calibrate(from: from, to: to, what: "window \(w + 1) of \(phase.windows)") {
             case .success(let c): windows.append(c)
             case .failure(let e): return .failure(e)
@@ -400,7 +423,8 @@ public enum QAAnalysis {
         }
         return .success(
             QAPivotResult(
-                all: all, windows: windows, tipSpreadMM: spread(windows.map(\.tipMM)), pivotSpreadMM: spread(windows.map(\.pivotMM)),
+                all: all, windows: windows, tipSpreadMM: spread(windows.map(\.tipMM)),
+                pivotSpreadMM: spread(windows.map(\.pivotMM)),
                 calibrationTipMM: calibrationTipMM, tipDeviationMM: all.tipMM.distance(to: calibrationTipMM)))
     }
 
@@ -422,7 +446,8 @@ public enum QALatencyBins {
         var from: UInt64 = 0
         while from <= maxNanoseconds {
             let to = from + width
-            bins.append(QALatency.Bin(fromMS: Double(from) / 1e6, toMS: Double(to) / 1e6, count: count(from...(to - 1))))
+            bins.append(
+                QALatency.Bin(fromMS: Double(from) / 1e6, toMS: Double(to) / 1e6, count: count(from...(to - 1))))
             from = to
         }
         return bins

@@ -27,8 +27,11 @@ public enum QAPlots {
             x: 20, y: 28, size: 15, bold: true)
         let panels: [(String, String, (Vector3) -> Double)] = [("x", "y", { $0.y }), ("x", "z", { $0.z })]
         for (k, panel) in panels.enumerated() {
-            let left = 70 + Double(k) * 370, top = 60.0, size = 300.0
-            let cx = left + size / 2, cy = top + size / 2
+            let left = 70 + Double(k) * 370
+            let top = 60.0
+            let size = 300.0
+            let cx = left + size / 2
+            let cy = top + size / 2
             func px(_ v: Double) -> Double { cx + v / range * size / 2 }
             func py(_ v: Double) -> Double { cy - v / range * size / 2 }
             c.rect(x: left, y: top, width: size, height: size, fill: "#fbfbfb", stroke: Self.grey)
@@ -47,13 +50,17 @@ public enum QAPlots {
             c.text("\(panel.1) (mm)", x: left - 40, y: cy, size: 12, anchor: .middle, rotateDegrees: -90)
             c.text("tracker \(panel.0)–\(panel.1) plane", x: cx, y: top - 8, size: 12, anchor: .middle)
         }
-        c.text("dashed circle: jitter max threshold \(QAText.decimal(thresholdMM)) mm", x: 20, y: 410, size: 11, fill: Self.red)
+        c.text(
+            "dashed circle: jitter max threshold \(QAText.decimal(thresholdMM)) mm", x: 20, y: 410, size: 11,
+            fill: Self.red)
         return c.render(title: title)
     }
 
     /// Landmark errors: a bar per landmark (registration residual or check-point TRE), with the
     /// TRE threshold, the FRE threshold and the measured FRE as lines.
-    public static func landmarkErrors(_ landmarks: [QALandmarkResult], freMM: Double?, thresholds: QAPhantom.Thresholds) -> String {
+    public static func landmarkErrors(_ landmarks: [QALandmarkResult], freMM: Double?, thresholds: QAPhantom.Thresholds)
+        -> String
+    {
         let width = Swift.max(760, 120 + Double(landmarks.count) * 70)
         var c = SVGCanvas(width: width, height: 400)
         let title = "Landmark errors (mm)"
@@ -61,7 +68,10 @@ public enum QAPlots {
         var largest = Swift.max(thresholds.treMM, thresholds.freMM)
         for l in landmarks { if let e = l.errorMM { largest = Swift.max(largest, e) } }
         let range = NiceScale.ceiling(largest * 1.1)
-        let left = 70.0, top = 60.0, plotWidth = width - 100, plotHeight = 260.0
+        let left = 70.0
+        let top = 60.0
+        let plotWidth = width - 100
+        let plotHeight = 260.0
         func py(_ v: Double) -> Double { top + plotHeight - v / range * plotHeight }
         c.rect(x: left, y: top, width: plotWidth, height: plotHeight, fill: "#fbfbfb", stroke: Self.grey)
         let step = NiceScale.ceiling(range / 5)
@@ -74,18 +84,29 @@ public enum QAPlots {
         for (i, l) in landmarks.enumerated() {
             let x = left + slot * (Double(i) + 0.5)
             c.text(l.name, x: x, y: top + plotHeight + 18, size: 12, anchor: .middle)
-            c.text(l.role == .check ? "check" : "reg.", x: x, y: top + plotHeight + 33, size: 10, anchor: .middle, fill: Self.grey)
+            c.text(
+                l.role == .check ? "check" : "reg.", x: x, y: top + plotHeight + 33, size: 10, anchor: .middle,
+                fill: Self.grey)
             guard let e = l.errorMM else {
                 c.text("n/a", x: x, y: top + plotHeight - 6, size: 11, anchor: .middle, fill: Self.grey)
                 continue
             }
-            c.rect(x: x - slot * 0.3, y: py(e), width: slot * 0.6, height: top + plotHeight - py(e), fill: l.role == .check ? Self.orange : Self.blue)
+            c.rect(
+                x: x - slot * 0.3, y: py(e), width: slot * 0.6, height: top + plotHeight - py(e),
+                fill: l.role == .check ? Self.orange : Self.blue)
             c.text(QAText.fixed(e, 2), x: x, y: py(e) - 5, size: 11, anchor: .middle)
         }
-        c.line(x1: left, y1: py(thresholds.treMM), x2: left + plotWidth, y2: py(thresholds.treMM), stroke: Self.red, width: 1.5, dashed: true)
-        c.line(x1: left, y1: py(thresholds.freMM), x2: left + plotWidth, y2: py(thresholds.freMM), stroke: Self.blue, width: 1.5, dashed: true)
-        if let fre = freMM { c.line(x1: left, y1: py(fre), x2: left + plotWidth, y2: py(fre), stroke: Self.blue, width: 1) }
-        var legend = "red dashed: TRE threshold \(QAText.decimal(thresholds.treMM)) mm; blue dashed: FRE threshold \(QAText.decimal(thresholds.freMM)) mm"
+        c.line(
+            x1: left, y1: py(thresholds.treMM), x2: left + plotWidth, y2: py(thresholds.treMM), stroke: Self.red,
+            width: 1.5, dashed: true)
+        c.line(
+            x1: left, y1: py(thresholds.freMM), x2: left + plotWidth, y2: py(thresholds.freMM), stroke: Self.blue,
+            width: 1.5, dashed: true)
+        if let fre = freMM {
+            c.line(x1: left, y1: py(fre), x2: left + plotWidth, y2: py(fre), stroke: Self.blue, width: 1)
+        }
+        var legend =
+            "red dashed: TRE threshold \(QAText.decimal(thresholds.treMM)) mm; blue dashed: FRE threshold \(QAText.decimal(thresholds.freMM)) mm"
         if let fre = freMM { legend += "; blue solid: FRE \(QAText.fixed(fre, 3)) mm" }
         c.text(legend, x: 20, y: 385, size: 11)
         return c.render(title: title)
@@ -105,7 +126,10 @@ public enum QAPlots {
             x: 20, y: 28, size: 15, bold: true)
         let xMax = NiceScale.ceiling(Swift.max(l.bins.last!.toMS, l.p99MS))
         let yMax = NiceScale.ceiling(Double(Swift.max(1, l.bins.map(\.count).max() ?? 1)))
-        let left = 70.0, top = 60.0, plotWidth = 650.0, plotHeight = 260.0
+        let left = 70.0
+        let top = 60.0
+        let plotWidth = 650.0
+        let plotHeight = 260.0
         func px(_ v: Double) -> Double { left + v / xMax * plotWidth }
         func py(_ v: Double) -> Double { top + plotHeight - v / yMax * plotHeight }
         c.rect(x: left, y: top, width: plotWidth, height: plotHeight, fill: "#fbfbfb", stroke: Self.grey)
@@ -118,13 +142,17 @@ public enum QAPlots {
             c.text(QAText.decimal(tick * yMax), x: left - 6, y: py(tick * yMax) + 4, size: 11, anchor: .end)
         }
         for b in l.bins where b.count > 0 {
-            c.rect(x: px(b.fromMS), y: py(Double(b.count)), width: px(b.toMS) - px(b.fromMS), height: top + plotHeight - py(Double(b.count)), fill: Self.blue)
+            c.rect(
+                x: px(b.fromMS), y: py(Double(b.count)), width: px(b.toMS) - px(b.fromMS),
+                height: top + plotHeight - py(Double(b.count)), fill: Self.blue)
         }
         c.line(x1: px(l.p50MS), y1: top, x2: px(l.p50MS), y2: top + plotHeight, stroke: Self.orange, width: 1.5)
         c.line(x1: px(l.p99MS), y1: top, x2: px(l.p99MS), y2: top + plotHeight, stroke: Self.red, width: 1.5)
         var legend = "orange: p50; red: p99; "
         if thresholdMS <= xMax {
-            c.line(x1: px(thresholdMS), y1: top, x2: px(thresholdMS), y2: top + plotHeight, stroke: Self.red, width: 1.5, dashed: true)
+            c.line(
+                x1: px(thresholdMS), y1: top, x2: px(thresholdMS), y2: top + plotHeight, stroke: Self.red, width: 1.5,
+                dashed: true)
             legend += "red dashed: p99 threshold \(QAText.decimal(thresholdMS)) ms"
         } else {
             legend += "p99 threshold \(QAText.decimal(thresholdMS)) ms (beyond the axis)"

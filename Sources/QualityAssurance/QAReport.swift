@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 
 /// What a report says about the run besides its figures.
@@ -16,7 +16,8 @@ public struct QAReportContext: Sendable, Equatable {
     public var mockSpeed: Double?
 
     public init(
-        date: String, trackerURL: String, phantomFile: String, pointerCalibrationFile: String?, pointerCalibration: PointerCalibration,
+        date: String, trackerURL: String, phantomFile: String, pointerCalibrationFile: String?,
+        pointerCalibration: PointerCalibration,
         toolSerials: [String: String], mockSpeed: Double? = nil
     ) {
         self.date = date
@@ -38,12 +39,24 @@ public enum QAReport {
     public static let plotFiles = ["jitter.svg", "errors.svg", "latency.svg"]
 
     /// Every file of the report, by name.
-    public static func files(result: QAResult, phantom: QAPhantom, context: QAReportContext) throws(FileFormatError) -> [(name: String, data: Data)] {
+    public static func files(result: QAResult, phantom: QAPhantom, context: QAReportContext) throws(FileFormatError)
+        -> [(name: String, data: Data)]
+    {
         [
-            ("report.json", try JSONWriter.serialize(Self.json(result: result, phantom: phantom, context: context), destination: "report.json")),
+            (
+                "report.json",
+                try JSONWriter.serialize(
+                    Self.json(result: result, phantom: phantom, context: context), destination: "report.json")
+            ),
             ("report.md", Data(Self.markdown(result: result, phantom: phantom, context: context).utf8)),
             ("jitter.svg", Data(QAPlots.jitter(result.jitter, thresholdMM: phantom.thresholds.jitterMaxMM).utf8)),
-            ("errors.svg", Data(QAPlots.landmarkErrors(result.landmarks, freMM: result.accuracy?.freMM, thresholds: phantom.thresholds).utf8)),
+            (
+                "errors.svg",
+                Data(
+                    QAPlots.landmarkErrors(
+                        result.landmarks, freMM: result.accuracy?.freMM, thresholds: phantom.thresholds
+                    ).utf8)
+            ),
             ("latency.svg", Data(QAPlots.latency(result.latency, thresholdMS: phantom.thresholds.latencyP99MS).utf8)),
         ]
     }
@@ -67,44 +80,53 @@ public enum QAReport {
             "jitterRMSMM": .number(t.jitterRMSMM), "jitterMaxMM": .number(t.jitterMaxMM),
             "minFrameRateFraction": .number(t.minFrameRateFraction), "maxDropoutPercent": .number(t.maxDropoutPercent),
             "pivotRMSMM": .number(t.pivotRMSMM), "pivotTipSpreadMM": .number(t.pivotTipSpreadMM),
-            "pivotPointSpreadMM": .number(t.pivotPointSpreadMM), "tipCalibrationDeviationMM": .number(t.tipCalibrationDeviationMM),
+            "pivotPointSpreadMM": .number(t.pivotPointSpreadMM),
+            "tipCalibrationDeviationMM": .number(t.tipCalibrationDeviationMM),
             "freMM": .number(t.freMM), "treMM": .number(t.treMM), "latencyP99MS": .number(t.latencyP99MS),
         ])
         let figures = result.figures.map { f in
             JSONValue.object([
                 "id": .string(f.id), "name": .string(f.name), "value": Self.number(f.value), "unit": .string(f.unit),
-                "threshold": .number(f.limit.value), "limit": .string(f.limit.kind), "result": .string(Self.figureResult(f)),
+                "threshold": .number(f.limit.value), "limit": .string(f.limit.kind),
+                "result": .string(Self.figureResult(f)),
                 "note": f.note.map { .string($0) },
             ])
         }
-        let serials = context.toolSerials.keys.sorted().map { JSONValue.object(["tool": .string($0), "serial": .string(context.toolSerials[$0]!)]) }
+        let serials = context.toolSerials.keys.sorted().map {
+            JSONValue.object(["tool": .string($0), "serial": .string(context.toolSerials[$0]!)])
+        }
         let pc = context.pointerCalibration
 
         var jitter: JSONValue? = nil
         if let j = result.jitter {
             jitter = .object([
                 "tool": .string(j.tool), "pointMM": Self.vector(j.pointMM), "samples": .number(j.samples),
-                "framesWithoutTool": .number(j.framesWithoutTool), "meanMM": Self.vector(j.meanMM), "rmsMM": .number(j.rmsMM),
+                "framesWithoutTool": .number(j.framesWithoutTool), "meanMM": Self.vector(j.meanMM),
+                "rmsMM": .number(j.rmsMM),
                 "maxMM": .number(j.maxMM), "perAxisSDMM": Self.vector(j.perAxisSDMM),
             ])
         }
         let f = result.frames
         let frames = JSONValue.object([
-            "nominalFrameRateHz": .number(f.nominalFrameRateHz), "firstFrameNumber": f.firstFrameNumber.map { .number(Double($0)) },
+            "nominalFrameRateHz": .number(f.nominalFrameRateHz),
+            "firstFrameNumber": f.firstFrameNumber.map { .number(Double($0)) },
             "lastFrameNumber": f.lastFrameNumber.map { .number(Double($0)) }, "received": .number(f.received),
             "dropped": .number(f.dropped), "span": .number(f.span), "counterRestarts": .number(f.counterRestarts),
             "frameRateHz": Self.number(f.frameRateHz), "dropoutPercent": Self.number(f.dropoutPercent),
         ])
         func calibration(_ c: QAPivotCalibration) -> JSONValue {
             .object([
-                "fromFrame": .number(c.fromFrame), "toFrame": .number(c.toFrame), "poses": .number(c.poses), "tipMM": Self.vector(c.tipMM),
-                "pivotMM": Self.vector(c.pivotMM), "rmsMM": .number(c.rmsMM), "rotationSpanDegrees": .number(c.rotationSpanDegrees),
+                "fromFrame": .number(c.fromFrame), "toFrame": .number(c.toFrame), "poses": .number(c.poses),
+                "tipMM": Self.vector(c.tipMM),
+                "pivotMM": Self.vector(c.pivotMM), "rmsMM": .number(c.rmsMM),
+                "rotationSpanDegrees": .number(c.rotationSpanDegrees),
             ])
         }
         var pivot: JSONValue? = nil
         if let p = result.pivot {
             pivot = .object([
-                "all": calibration(p.all), "windows": .array(p.windows.map(calibration)), "tipSpreadMM": .number(p.tipSpreadMM),
+                "all": calibration(p.all), "windows": .array(p.windows.map(calibration)),
+                "tipSpreadMM": .number(p.tipSpreadMM),
                 "pivotSpreadMM": .number(p.pivotSpreadMM), "calibrationTipMM": Self.vector(p.calibrationTipMM),
                 "tipDeviationMM": .number(p.tipDeviationMM),
             ])
@@ -112,19 +134,25 @@ public enum QAReport {
         let landmarks = result.landmarks.map { l in
             JSONValue.object([
                 "name": .string(l.name), "role": .string(l.role.rawValue), "definitionMM": Self.vector(l.definitionMM),
-                "measuredMM": l.capture.map { Self.vector($0.measuredMM) }, "registeredMM": l.registeredMM.map(Self.vector),
+                "measuredMM": l.capture.map { Self.vector($0.measuredMM) },
+                "registeredMM": l.registeredMM.map(Self.vector),
                 (l.role == .registration ? "residualMM" : "treMM"): Self.number(l.errorMM),
                 "frames": l.capture.map { .number($0.sampleCount) },
-                "firstFrame": l.capture.map { .number(Double($0.firstFrame)) }, "lastFrame": l.capture.map { .number(Double($0.lastFrame)) },
+                "firstFrame": l.capture.map { .number(Double($0.firstFrame)) },
+                "lastFrame": l.capture.map { .number(Double($0.lastFrame)) },
                 "spreadMM": l.capture.map { .number($0.spreadMM) },
             ])
         }
         var latency: JSONValue? = nil
         if let l = result.latency {
             latency = .object([
-                "path": .string(l.path), "samples": .number(l.samples), "p50MS": .number(l.p50MS), "p99MS": .number(l.p99MS),
+                "path": .string(l.path), "samples": .number(l.samples), "p50MS": .number(l.p50MS),
+                "p99MS": .number(l.p99MS),
                 "maxMS": .number(l.maxMS),
-                "bins": .array(l.bins.map { .object(["fromMS": .number($0.fromMS), "toMS": .number($0.toMS), "count": .number($0.count)]) }),
+                "bins": .array(
+                    l.bins.map {
+                        .object(["fromMS": .number($0.fromMS), "toMS": .number($0.toMS), "count": .number($0.count)])
+                    }),
             ])
         }
         return .object([
@@ -138,11 +166,13 @@ public enum QAReport {
                 "mockSpeed": Self.number(context.mockSpeed),
             ]),
             "phantom": .object([
-                "file": .string(context.phantomFile), "name": .string(phantom.name), "phantomTool": .string(phantom.phantomTool),
+                "file": .string(context.phantomFile), "name": .string(phantom.name),
+                "phantomTool": .string(phantom.phantomTool),
                 "pointerTool": .string(phantom.pointerTool), "thresholds": thresholds,
             ]),
             "pointerCalibration": .object([
-                "file": context.pointerCalibrationFile.map { .string($0) }, "tool": .string(pc.tool), "tipMM": Self.vector(pc.tipMM),
+                "file": context.pointerCalibrationFile.map { .string($0) }, "tool": .string(pc.tool),
+                "tipMM": Self.vector(pc.tipMM),
                 "method": .string(pc.method), "date": .string(pc.date), "toolSerial": pc.toolSerial.map { .string($0) },
             ]),
             "toolSerials": .array(serials),
@@ -151,7 +181,10 @@ public enum QAReport {
             "frames": frames,
             "pivot": pivot,
             "registration": result.accuracy.map { a in
-                .object(["measuredToPhantom": JSONValue(.array(a.measuredToPhantom.matrix4x4.map { .numbers($0) })), "freMM": .number(a.freMM)])
+                .object([
+                    "measuredToPhantom": JSONValue(.array(a.measuredToPhantom.matrix4x4.map { .numbers($0) })),
+                    "freMM": .number(a.freMM),
+                ])
             },
             "landmarks": .array(landmarks),
             "latency": latency,
@@ -194,7 +227,10 @@ public enum QAReport {
         switch result.verdict {
         case .pass: lines.append("QA PASSED: every figure is within its threshold.")
         case .fail:
-            lines.append("QA FAILED: " + result.failures.map { "\($0.name) \(Self.value($0)) (threshold \(Self.threshold($0)))" }.joined(separator: "; "))
+            lines.append(
+                "QA FAILED: "
+                    + result.failures.map { "\($0.name) \(Self.value($0)) (threshold \(Self.threshold($0)))" }.joined(
+                        separator: "; "))
         case .incomplete: lines.append("QA INCOMPLETE: no figure failed, but not every figure could be measured.")
         }
         return lines.joined(separator: "\n") + "\n"
@@ -219,7 +255,9 @@ public enum QAReport {
         s += "| pointer calibration | `\(pc.tool)` tip (\(Self.triple(pc.tipMM))) mm, \(pc.method), \(pc.date)"
         s += context.pointerCalibrationFile.map { " (`\($0)`)" } ?? ""
         s += " |\n"
-        for name in context.toolSerials.keys.sorted() { s += "| serial of `\(name)` | \(context.toolSerials[name]!) |\n" }
+        for name in context.toolSerials.keys.sorted() {
+            s += "| serial of `\(name)` | \(context.toolSerials[name]!) |\n"
+        }
         s += "\n## Figures\n\n| figure | value | threshold | result |\n|---|---:|---:|---|\n"
         for f in result.figures {
             s += "| \(f.name) | \(Self.value(f)) | \(Self.threshold(f)) | \(Self.figureResult(f).uppercased()) |\n"
@@ -232,7 +270,8 @@ public enum QAReport {
         if let j = result.jitter {
             s += "The still phase's \(j.samples) frames of `\(j.tool)`"
             s += j.pointMM == .zero ? " (its origin)" : " (point (\(Self.triple(j.pointMM))) mm of the tool)"
-            s += ": RMS deviation from the mean \(QAText.fixed(j.rmsMM, 3)) mm, largest \(QAText.fixed(j.maxMM, 3)) mm; "
+            s +=
+                ": RMS deviation from the mean \(QAText.fixed(j.rmsMM, 3)) mm, largest \(QAText.fixed(j.maxMM, 3)) mm; "
             s += "standard deviation along the tracker's x, y, z: \(Self.triple(j.perAxisSDMM)) mm"
             s += j.framesWithoutTool > 0 ? "; \(j.framesWithoutTool) frames without the tool" : ""
             s += ".\n\n"
@@ -247,33 +286,40 @@ public enum QAReport {
         if fr.counterRestarts > 0 { s += "; the frame counter restarted \(fr.counterRestarts) times" }
         s += ".\n\n## Pivot\n\n"
         if let p = result.pivot {
-            s += "| calibration | frames | poses | tip (mm) | pivot point in the phantom (mm) | RMS (mm) | rotation span (°) |\n"
+            s +=
+                "| calibration | frames | poses | tip (mm) | pivot point in the phantom (mm) | RMS (mm) | rotation span (°) |\n"
             s += "|---|---|---:|---|---|---:|---:|\n"
             func row(_ name: String, _ c: QAPivotCalibration) -> String {
                 "| \(name) | \(c.fromFrame)–\(c.toFrame - 1) | \(c.poses) | \(Self.triple(c.tipMM)) | \(Self.triple(c.pivotMM)) | \(QAText.fixed(c.rmsMM, 3)) | \(QAText.fixed(c.rotationSpanDegrees, 1)) |\n"
             }
             s += row("whole phase", p.all)
             for (i, w) in p.windows.enumerated() { s += row("window \(i + 1)", w) }
-            s += "\nTip spread \(QAText.fixed(p.tipSpreadMM, 3)) mm, pivot point spread \(QAText.fixed(p.pivotSpreadMM, 3)) mm; "
-            s += "the calibration in use puts the tip at (\(Self.triple(p.calibrationTipMM))) mm, \(QAText.fixed(p.tipDeviationMM, 3)) mm from the pivot phase's.\n\n"
+            s +=
+                "\nTip spread \(QAText.fixed(p.tipSpreadMM, 3)) mm, pivot point spread \(QAText.fixed(p.pivotSpreadMM, 3)) mm; "
+            s +=
+                "the calibration in use puts the tip at (\(Self.triple(p.calibrationTipMM))) mm, \(QAText.fixed(p.tipDeviationMM, 3)) mm from the pivot phase's.\n\n"
         } else {
             s += "Not measured.\n\n"
         }
         s += "## Landmarks\n\n"
         if let a = result.accuracy {
-            s += "Registration of the measured registration landmarks onto the phantom's definition: FRE \(QAText.fixed(a.freMM, 3)) mm. "
+            s +=
+                "Registration of the measured registration landmarks onto the phantom's definition: FRE \(QAText.fixed(a.freMM, 3)) mm. "
             s += "Check points are not in the registration; their error is the TRE.\n\n"
         }
-        s += "| landmark | role | definition (mm) | measured (mm) | frames | error (mm) |\n|---|---|---|---|---:|---:|\n"
+        s +=
+            "| landmark | role | definition (mm) | measured (mm) | frames | error (mm) |\n|---|---|---|---|---:|---:|\n"
         for l in result.landmarks {
             let measured = l.capture.map { Self.triple($0.measuredMM) } ?? "not captured"
             let frames = l.capture.map { "\($0.sampleCount)" } ?? "–"
             let error = l.errorMM.map { QAText.fixed($0, 3) + (l.role == .check ? " (TRE)" : " (residual)") } ?? "–"
-            s += "| \(l.name) | \(l.role.rawValue) | \(Self.triple(l.definitionMM)) | \(measured) | \(frames) | \(error) |\n"
+            s +=
+                "| \(l.name) | \(l.role.rawValue) | \(Self.triple(l.definitionMM)) | \(measured) | \(frames) | \(error) |\n"
         }
         s += "\n![Landmark errors: registration residuals and check-point TREs](errors.svg)\n\n## Latency\n\n"
         if let l = result.latency, l.samples > 0 {
-            s += "\(l.path): \(l.samples) frames, p50 \(QAText.fixed(l.p50MS, 3)) ms, p99 \(QAText.fixed(l.p99MS, 3)) ms, max \(QAText.fixed(l.maxMS, 3)) ms.\n\n"
+            s +=
+                "\(l.path): \(l.samples) frames, p50 \(QAText.fixed(l.p50MS, 3)) ms, p99 \(QAText.fixed(l.p99MS, 3)) ms, max \(QAText.fixed(l.maxMS, 3)) ms.\n\n"
         } else {
             s += "Not measured.\n\n"
         }

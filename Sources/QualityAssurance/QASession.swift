@@ -34,7 +34,8 @@ public struct QALandmarkCapture: Sendable, Equatable {
     public var spreadMM: Double
 
     public init(
-        name: String, role: QAPhantom.LandmarkRole, measuredMM: Vector3, sampleCount: Int, firstFrame: UInt32, lastFrame: UInt32,
+        name: String, role: QAPhantom.LandmarkRole, measuredMM: Vector3, sampleCount: Int, firstFrame: UInt32,
+        lastFrame: UInt32,
         spreadMM: Double
     ) {
         self.name = name
@@ -180,7 +181,9 @@ public struct QASession: Sendable {
         case .pause:
             break
         case .still(let s):
-            if let sample = frame.tool(named: s.tool), sample.status.hasPose, let pose = sample.toolToTracker, pose.isFinite {
+            if let sample = frame.tool(named: s.tool), sample.status.hasPose, let pose = sample.toolToTracker,
+                pose.isFinite
+            {
                 self.recording.jitterPointsMM.append(pose.apply(to: s.pointMM))
             } else {
                 self.recording.jitterFramesWithoutTool += 1
@@ -205,7 +208,8 @@ public struct QASession: Sendable {
         case .landmarks: kind = .landmarks
         }
         var events: [QAEvent] = [
-            .phaseStarted(number: k + 1, count: self.phantom.phases.count, kind: kind, instruction: self.instruction(for: k))
+            .phaseStarted(
+                number: k + 1, count: self.phantom.phases.count, kind: kind, instruction: self.instruction(for: k))
         ]
         if case .still(let still) = phase { self.recording.stillPhaseFrames = self.frames(still.durationSeconds) }
         if case .pivot(let pivot) = phase { self.recording.pivotPhaseFrames = self.frames(pivot.durationSeconds) }
@@ -223,8 +227,10 @@ public struct QASession: Sendable {
     }
 
     private func pointerToPhantom(_ frame: TrackerFrame) -> RigidTransform? {
-        guard let p = frame.tool(named: self.phantom.pointerTool), p.status.hasPose, let pointer = p.toolToTracker, pointer.isFinite,
-            let r = frame.tool(named: self.phantom.phantomTool), r.status.hasPose, let reference = r.toolToTracker, reference.isFinite
+        guard let p = frame.tool(named: self.phantom.pointerTool), p.status.hasPose, let pointer = p.toolToTracker,
+            pointer.isFinite,
+            let r = frame.tool(named: self.phantom.phantomTool), r.status.hasPose, let reference = r.toolToTracker,
+            reference.isFinite
         else { return nil }
         return reference.inverse * pointer
     }
@@ -238,7 +244,9 @@ public struct QASession: Sendable {
             PointerSample(
                 frameNumber: frame.deviceFrameNumber, pointerStatus: pointer?.status, headStatus: reference?.status,
                 pointerToHead: self.pointerToPhantom(frame)))
-        if self.window.count > settings.captureFrames { self.window.removeFirst(self.window.count - settings.captureFrames) }
+        if self.window.count > settings.captureFrames {
+            self.window.removeFirst(self.window.count - settings.captureFrames)
+        }
         var captured = false
         if self.window.count == settings.captureFrames,
             case .success(let point) = PointerCapture.evaluate(
@@ -253,7 +261,8 @@ public struct QASession: Sendable {
                 self.window.removeAll()
             } else {
                 let capture = QALandmarkCapture(
-                    name: landmark.name, role: landmark.role, measuredMM: point.positionInHeadMM, sampleCount: point.sampleCount,
+                    name: landmark.name, role: landmark.role, measuredMM: point.positionInHeadMM,
+                    sampleCount: point.sampleCount,
                     firstFrame: point.firstFrame, lastFrame: point.lastFrame, spreadMM: point.spreadMM)
                 self.recording.captures[self.landmarkIndex] = capture
                 events.append(.landmarkCaptured(capture))
@@ -304,11 +313,14 @@ public struct QASession: Sendable {
                 return "Pause for \(s(d)) s."
             }
         case .still(let still):
-            return "Leave \(QAText.quoted(still.tool)) still for \(s(still.durationSeconds)) s: touch neither it nor the table."
+            return
+                "Leave \(QAText.quoted(still.tool)) still for \(s(still.durationSeconds)) s: touch neither it nor the table."
         case .pivot(let p):
-            return "Swivel the pointer with its tip seated in the pivot divot for \(s(p.durationSeconds)) s: tilt it ±20° or more about two axes, without lifting the tip."
+            return
+                "Swivel the pointer with its tip seated in the pivot divot for \(s(p.durationSeconds)) s: tilt it ±20° or more about two axes, without lifting the tip."
         case .landmarks(let l):
-            return "Touch each landmark with the pointer tip when asked and hold still until it is captured (\(l.captureFrames) frames, tip within \(QAText.decimal(l.stillnessMM)) mm)."
+            return
+                "Touch each landmark with the pointer tip when asked and hold still until it is captured (\(l.captureFrames) frames, tip within \(QAText.decimal(l.stillnessMM)) mm)."
         }
     }
 }

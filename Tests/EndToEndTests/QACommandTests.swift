@@ -14,11 +14,16 @@ import Testing
     static func scenario(_ name: String) -> String { Paths.root.appendingPathComponent("Mock/scenarios/\(name)").path }
 
     /// Runs `coilnav qa` on a scenario (seed 1, ten times faster than real time) into a fresh folder.
-    static func qa(_ scenario: String, extra: [String] = []) throws -> (run: CoilNavRun, out: URL, report: [String: Any]?) {
+    static func qa(_ scenario: String, extra: [String] = []) throws -> (
+        run: CoilNavRun, out: URL, report: [String: Any]?
+    ) {
         let out = try Paths.temporaryDirectory()
         let run = try coilnav(
-            ["qa", "--tracker", "mock://\(Self.scenario(scenario))?seed=1", "--phantom", Self.phantom, "--out", out.path,
-             "--mock-speed", "10", "--report-date", "2026-05-01T09:00:00Z"] + extra)
+            [
+                "qa", "--tracker", "mock://\(Self.scenario(scenario))?seed=1", "--phantom", Self.phantom, "--out",
+                out.path,
+                "--mock-speed", "10", "--report-date", "2026-05-01T09:00:00Z",
+            ] + extra)
         let data = try? Data(contentsOf: out.appendingPathComponent("report.json"))
         return (run, out, data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] })
     }
@@ -46,7 +51,10 @@ import Testing
         let figures = try #require(report["figures"] as? [[String: Any]])
         #expect(figures.count == 12)
         #expect(figures.allSatisfy { $0["result"] as? String == "pass" })
-        for line in ["PASS          jitter RMS of phantom (3-D)", "PASS          TRE at check point C2", "PASS          latency p99"] {
+        for line in [
+            "PASS          jitter RMS of phantom (3-D)", "PASS          TRE at check point C2",
+            "PASS          latency p99",
+        ] {
             #expect(run.stdout.contains(line), "\(line)")
         }
 
@@ -68,8 +76,12 @@ import Testing
         #expect(frames["dropped"] as? Int == 3)
         #expect(frames["received"] as? Int == last + 1 - 3)
         // (Foundation's JSON reader is off by a few ulps at times: compare to 1e-12.)
-        #expect(Swift.abs((try Self.figure(report, "frame-rate")["value"] as? Double ?? 0) - 60 * Double(last - 2) / Double(last + 1)) < 1e-12)
-        #expect(Swift.abs((try Self.figure(report, "dropouts")["value"] as? Double ?? 0) - 300 / Double(last + 1)) < 1e-12)
+        #expect(
+            Swift.abs(
+                (try Self.figure(report, "frame-rate")["value"] as? Double ?? 0) - 60 * Double(last - 2)
+                    / Double(last + 1)) < 1e-12)
+        #expect(
+            Swift.abs((try Self.figure(report, "dropouts")["value"] as? Double ?? 0) - 300 / Double(last + 1)) < 1e-12)
 
         // Pivot, FRE and TRE small; latency measured on every frame that showed the phantom.
         let pivot = try #require(report["pivot"] as? [String: Any])
@@ -81,7 +93,8 @@ import Testing
         let samples = try #require(latency["samples"] as? Int)
         // (Frames the driver delivered while the run was ending may add a few.)
         #expect(samples > 1000, "\(samples) latency samples")
-        let p50 = try #require(latency["p50MS"] as? Double), p99 = try #require(latency["p99MS"] as? Double)
+        let p50 = try #require(latency["p50MS"] as? Double)
+        let p99 = try #require(latency["p99MS"] as? Double)
         #expect(p50 > 0 && p50 <= p99 && p99 <= (latency["maxMS"] as? Double ?? 0))
 
         // The human report and its plots: well-formed SVG.
@@ -119,7 +132,9 @@ import Testing
         }
         #expect(try withoutLatency(report1) == withoutLatency(report2))
         for plot in ["jitter.svg", "errors.svg"] {
-            #expect(try Data(contentsOf: out1.appendingPathComponent(plot)) == Data(contentsOf: out2.appendingPathComponent(plot)))
+            #expect(
+                try Data(contentsOf: out1.appendingPathComponent(plot))
+                    == Data(contentsOf: out2.appendingPathComponent(plot)))
         }
     }
 
@@ -142,7 +157,9 @@ import Testing
         let out = try Paths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
         let tracker = "mock://\(Self.scenario("qa-phantom.json"))"
-        let missing = try coilnav(["qa", "--tracker", tracker, "--phantom", "/nonexistent/phantom.json", "--out", out.path])
+        let missing = try coilnav([
+            "qa", "--tracker", tracker, "--phantom", "/nonexistent/phantom.json", "--out", out.path,
+        ])
         #expect(missing.status == 2)
         #expect(missing.stderr.hasPrefix("coilnav qa: phantom /nonexistent/phantom.json"), "\(missing.stderr)")
 
@@ -150,26 +167,45 @@ import Testing
         try Data(#"{"format": "coilnav-qa-phantom", "version": 1, "name": "x"}"#.utf8).write(to: bad)
         let located = try coilnav(["qa", "--tracker", tracker, "--phantom", bad.path, "--out", out.path])
         #expect(located.status == 2)
-        #expect(located.stderr.contains("bad.json: line 1, column 1: phantomTool: required field is missing"), "\(located.stderr)")
+        #expect(
+            located.stderr.contains("bad.json: line 1, column 1: phantomTool: required field is missing"),
+            "\(located.stderr)")
 
-        let notMock = try coilnav(["qa", "--tracker", "ndi-tcp://127.0.0.1:1", "--phantom", Self.phantom, "--out", out.path, "--mock-speed", "5"])
+        let notMock = try coilnav([
+            "qa", "--tracker", "ndi-tcp://127.0.0.1:1", "--phantom", Self.phantom, "--out", out.path, "--mock-speed",
+            "5",
+        ])
         #expect(notMock.status == 2 && notMock.stderr == "coilnav qa: --mock-speed is for mock:// trackers only\n")
 
-        let noCalibration = try coilnav(["qa", "--tracker", "ndi-tcp://127.0.0.1:1", "--phantom", Self.phantom, "--out", out.path])
+        let noCalibration = try coilnav([
+            "qa", "--tracker", "ndi-tcp://127.0.0.1:1", "--phantom", Self.phantom, "--out", out.path,
+        ])
         #expect(noCalibration.status == 2)
-        #expect(noCalibration.stderr == "coilnav qa: give --pointer-calibration FILE: the landmarks are digitised with the pointer's calibration\n")
+        #expect(
+            noCalibration.stderr
+                == "coilnav qa: give --pointer-calibration FILE: the landmarks are digitised with the pointer's calibration\n"
+        )
 
         let silent = try coilnav([
-            "qa", "--tracker", "ndi-tcp://127.0.0.1:1", "--phantom", Self.phantom, "--out", out.path, "--stall-seconds", "1",
+            "qa", "--tracker", "ndi-tcp://127.0.0.1:1", "--phantom", Self.phantom, "--out", out.path, "--stall-seconds",
+            "1",
             "--pointer-calibration", Paths.root.appendingPathComponent("Calibration/pointers/mock-pointer.json").path,
         ])
         #expect(silent.status == 2)
-        #expect(silent.stderr.contains("coilnav qa: no tracker frame for 1 s (last disconnected (cannot connect: "), "\(silent.stderr)")
+        #expect(
+            silent.stderr.contains("coilnav qa: no tracker frame for 1 s (last disconnected (cannot connect: "),
+            "\(silent.stderr)")
         #expect(silent.stderr.hasSuffix("); no report written\n"))
 
-        let badDate = try coilnav(["qa", "--tracker", tracker, "--phantom", Self.phantom, "--out", out.path, "--report-date", "yesterday"])
+        let badDate = try coilnav([
+            "qa", "--tracker", tracker, "--phantom", Self.phantom, "--out", out.path, "--report-date", "yesterday",
+        ])
         #expect(badDate.status == 2)
-        #expect(badDate.stderr.contains("--report-date must be an ISO 8601 date-time with a time zone"), "\(badDate.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["bad.json"], "no report from a run that could not start")
+        #expect(
+            badDate.stderr.contains("--report-date must be an ISO 8601 date-time with a time zone"), "\(badDate.stderr)"
+        )
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: out.path) == ["bad.json"],
+            "no report from a run that could not start")
     }
 }

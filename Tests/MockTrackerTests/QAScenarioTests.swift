@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 import Testing
 
@@ -51,7 +51,8 @@ import Testing
         // Pivot phase: the tip in the phantom's pivot divot in every frame; the shaft swings about
         // both of the phantom's horizontal axes (its direction's x and y components each range
         // over more than 0.6, i.e. beyond ±17°).
-        var lo = Vector3(1, 1, 1), hi = Vector3(-1, -1, -1)
+        var lo = Vector3(1, 1, 1)
+        var hi = Vector3(-1, -1, -1)
         for i in 420..<780 {
             #expect(t.tip(i, tipMM: Self.calibratedTip).distance(to: Vector3(60, 0, 10)) < 1e-9, "frame \(i)")
             let truth = t.sim.truth(ofFrame: i)
@@ -66,12 +67,17 @@ import Testing
         #expect(visits.map(\.label) == qa.landmarks.map(\.name))
         for (v, l) in zip(visits, qa.landmarks) {
             #expect(v.positionMM == l.positionMM)
-            let first = Int((v.fromSeconds * 60).rounded(.up)), last = Int((v.toSeconds * 60).rounded(.up)) - 1
+            let first = Int((v.fromSeconds * 60).rounded(.up))
+            let last = Int((v.toSeconds * 60).rounded(.up)) - 1
             #expect(last - first + 1 == 54, "\(l.name): \(first)…\(last)")
             #expect(first >= 780)
-            for i in first...last { #expect(t.tip(i, tipMM: Self.calibratedTip).distance(to: l.positionMM) < 1e-9, "\(l.name) frame \(i)") }
+            for i in first...last {
+                #expect(t.tip(i, tipMM: Self.calibratedTip).distance(to: l.positionMM) < 1e-9, "\(l.name) frame \(i)")
+            }
         }
-        for (v, from) in zip(visits, [14.1, 15.6, 17.1, 18.6, 20.1, 21.6, 23.1]) { #expect(Swift.abs(v.fromSeconds - from) < 1e-12) }
+        for (v, from) in zip(visits, [14.1, 15.6, 17.1, 18.6, 20.1, 21.6, 23.1]) {
+            #expect(Swift.abs(v.fromSeconds - from) < 1e-12)
+        }
         // Three corrupt replies: one in the still phase, one in the pivot phase, one between L4 and L5.
         #expect(s.faults.map(\.frameIndex) == [200, 600, 1200])
         #expect(s.faults.allSatisfy { $0.fault == .corruptCRC })
@@ -80,7 +86,8 @@ import Testing
         let origins = (60..<360).map { t.sim.frame($0).tools[t.phantom].measured!.translationMM }
         let mean = origins.reduce(Vector3.zero, +) / Double(origins.count)
         for axis in 0..<3 {
-            let sd = (origins.map { ($0 - mean)[axis] * ($0 - mean)[axis] }.reduce(0, +) / Double(origins.count)).squareRoot()
+            let sd = (origins.map { ($0 - mean)[axis] * ($0 - mean)[axis] }.reduce(0, +) / Double(origins.count))
+                .squareRoot()
             #expect(Swift.abs(sd - 0.1) < 0.01, "axis \(axis): \(sd)")
         }
     }
@@ -109,7 +116,9 @@ import Testing
         let bentTip = Vector3(1.8, 0.4, -158.3)
         #expect(bentTip.distance(to: Self.calibratedTip) == 3)
         // The physical (bent) tip still rests in the pivot divot and on every divot…
-        for i in stride(from: 420, to: 780, by: 5) { #expect(bent.tip(i, tipMM: bentTip).distance(to: Vector3(60, 0, 10)) < 1e-9) }
+        for i in stride(from: 420, to: 780, by: 5) {
+            #expect(bent.tip(i, tipMM: bentTip).distance(to: Vector3(60, 0, 10)) < 1e-9)
+        }
         for (v, l) in zip(bent.scenario.tools[bent.pointer].landmarkVisits, qa.landmarks) {
             #expect(v.positionMM == l.positionMM)
             let i = Int((v.fromSeconds * 60).rounded(.up)) + 20

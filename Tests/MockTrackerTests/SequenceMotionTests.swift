@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 import Testing
 
@@ -9,7 +9,8 @@ import Testing
 /// time, and its refusals.
 @Suite struct SequenceMotionTests {
     func motion(_ json: String, extra: String = "") throws -> MockMotion {
-        try scenario(document("\"tools\": [\(tool("a", kind: "pointer", handle: 1, motion: json, extra: extra))]")).tools[0].motion
+        try scenario(document("\"tools\": [\(tool("a", kind: "pointer", handle: 1, motion: json, extra: extra))]"))
+            .tools[0].motion
     }
 
     static let pivot = #"""
@@ -81,7 +82,11 @@ import Testing
 
     @Test func aSequenceFollowsItsToolsSpace() throws {
         // A pointer posed in a phantom's coordinates: the sequence is composed like any motion.
-        let phantom = tool("phantom", kind: "phantom", handle: 4, motion: #"{"type": "static", "pose": {"axis": [0, 0, 1], "angleDegrees": 30, "translationMM": [10, -20, -1400]}}"#)
+        let phantom = tool(
+            "phantom", kind: "phantom", handle: 4,
+            motion:
+                #"{"type": "static", "pose": {"axis": [0, 0, 1], "angleDegrees": 30, "translationMM": [10, -20, -1400]}}"#
+        )
         let seq = """
             {"type": "sequence", "segments": [
                 {"fromSeconds": 0, "motion": {"type": "static", "pose": {"translationMM": [100, 0, 0]}}},
@@ -92,8 +97,10 @@ import Testing
         let s = try scenario(document("\"tools\": [\(phantom), \(pointer)]"))
         let sim = MockSimulation(scenario: s, seed: 1)
         let phantomToTracker = RigidTransform(
-            rotation: Quaternion(axis: Vector3(0, 0, 1), angleRadians: radians(fromDegrees: 30)), translation: Vector3(10, -20, -1400))
-        #expect(same(sim.truth(atSeconds: 0.5)[1], phantomToTracker * .translation(Vector3(100, 0, 0)), tolerance: 1e-9))
+            rotation: Quaternion(axis: Vector3(0, 0, 1), angleRadians: radians(fromDegrees: 30)),
+            translation: Vector3(10, -20, -1400))
+        #expect(
+            same(sim.truth(atSeconds: 0.5)[1], phantomToTracker * .translation(Vector3(100, 0, 0)), tolerance: 1e-9))
         let tip = sim.truth(atSeconds: 1.3)[1].apply(to: Vector3(0, 0, -150))
         #expect(tip.distance(to: phantomToTracker.apply(to: Vector3(10, 20, 30))) < 1e-9)
     }
@@ -102,18 +109,33 @@ import Testing
         func error(_ motion: String) -> String {
             scenarioError(document("\"tools\": [\(tool("a", handle: 1, motion: motion))]")).map { "\($0)" } ?? "parsed"
         }
-        #expect(error(#"{"type": "sequence", "segments": []}"#) == "bad.json: line 3, column 45: tools[0].motion.segments: needs at least one segment")
-        let late = error(#"{"type": "sequence", "segments": [{"fromSeconds": 1, "motion": {"type": "static", "pose": {}}}]}"#)
-        #expect(late.hasSuffix("tools[0].motion.segments[0].fromSeconds: the first segment must start at 0 s, got 1.0 s"), "\(late)")
+        #expect(
+            error(#"{"type": "sequence", "segments": []}"#)
+                == "bad.json: line 3, column 45: tools[0].motion.segments: needs at least one segment")
+        let late = error(
+            #"{"type": "sequence", "segments": [{"fromSeconds": 1, "motion": {"type": "static", "pose": {}}}]}"#)
+        #expect(
+            late.hasSuffix("tools[0].motion.segments[0].fromSeconds: the first segment must start at 0 s, got 1.0 s"),
+            "\(late)")
         let order = error(
-            #"{"type": "sequence", "segments": [{"fromSeconds": 0, "motion": {"type": "static", "pose": {}}}, {"fromSeconds": 0, "motion": {"type": "static", "pose": {}}}]}"#)
-        #expect(order.hasSuffix("tools[0].motion.segments[1].fromSeconds: segment starts must increase strictly (previous: 0.0 s), got 0.0 s"), "\(order)")
+            #"{"type": "sequence", "segments": [{"fromSeconds": 0, "motion": {"type": "static", "pose": {}}}, {"fromSeconds": 0, "motion": {"type": "static", "pose": {}}}]}"#
+        )
+        #expect(
+            order.hasSuffix(
+                "tools[0].motion.segments[1].fromSeconds: segment starts must increase strictly (previous: 0.0 s), got 0.0 s"
+            ), "\(order)")
         let nested = error(
             #"{"type": "sequence", "segments": [{"fromSeconds": 0, "motion": {"type": "sequence", "segments": []}}]}"#)
-        #expect(nested.hasSuffix("tools[0].motion.segments[0].motion.type: a sequence segment cannot itself be a sequence"), "\(nested)")
-        let unknown = error(#"{"type": "sequence", "segments": [{"fromSeconds": 0, "motion": {"type": "static", "pose": {}}, "until": 3}]}"#)
+        #expect(
+            nested.hasSuffix("tools[0].motion.segments[0].motion.type: a sequence segment cannot itself be a sequence"),
+            "\(nested)")
+        let unknown = error(
+            #"{"type": "sequence", "segments": [{"fromSeconds": 0, "motion": {"type": "static", "pose": {}}, "until": 3}]}"#
+        )
         #expect(unknown.contains("tools[0].motion.segments[0].until: unknown field"), "\(unknown)")
-        let inner = error(#"{"type": "sequence", "segments": [{"fromSeconds": 0, "motion": {"type": "pivot", "pivotMM": [0, 0, 0], "tipMM": [0, 0, 0], "swings": []}}]}"#)
+        let inner = error(
+            #"{"type": "sequence", "segments": [{"fromSeconds": 0, "motion": {"type": "pivot", "pivotMM": [0, 0, 0], "tipMM": [0, 0, 0], "swings": []}}]}"#
+        )
         #expect(inner.contains("tools[0].motion.segments[0].motion."), "\(inner)")
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 import Testing
 
@@ -8,7 +8,8 @@ import Testing
 /// Every figure from known inputs, with its exact value, and the verdict rules.
 @Suite struct QAAnalysisTests {
     static let thresholds = QAPhantom.Thresholds(
-        jitterRMSMM: 0.25, jitterMaxMM: 0.35, minFrameRateFraction: 0.95, maxDropoutPercent: 2, pivotRMSMM: 0.5, pivotTipSpreadMM: 0.3,
+        jitterRMSMM: 0.25, jitterMaxMM: 0.35, minFrameRateFraction: 0.95, maxDropoutPercent: 2, pivotRMSMM: 0.5,
+        pivotTipSpreadMM: 0.3,
         pivotPointSpreadMM: 0.3, tipCalibrationDeviationMM: 1, freMM: 0.5, treMM: 1, latencyP99MS: 50)
 
     /// 97 of 100 frames; the session test's eight still-phase points; an exact pivot; A, B, C
@@ -25,27 +26,34 @@ import Testing
         r.pivotPhaseFrames = 30
         r.pivotPoses = (0..<30).map { QAPivotPose(frameInPhase: $0, pointerToPhantom: pivotPose($0)) }
         func capture(_ name: String, _ role: QAPhantom.LandmarkRole, _ p: Vector3) -> QALandmarkCapture {
-            QALandmarkCapture(name: name, role: role, measuredMM: p, sampleCount: 3, firstFrame: 1, lastFrame: 3, spreadMM: 0.1)
+            QALandmarkCapture(
+                name: name, role: role, measuredMM: p, sampleCount: 3, firstFrame: 1, lastFrame: 3, spreadMM: 0.1)
         }
         r.captures = [
             capture("A", .registration, Vector3(0, 0, 0)), capture("B", .registration, Vector3(100, 0, 0)),
-            capture("C", .registration, Vector3(0, 100, 0)), dCaptured ? capture("D", .check, Vector3(50, 50, 43)) : nil,
+            capture("C", .registration, Vector3(0, 100, 0)),
+            dCaptured ? capture("D", .check, Vector3(50, 50, 43)) : nil,
         ]
         return r
     }
 
-    static func evaluate(_ r: QARecording, thresholds: QAPhantom.Thresholds = Self.thresholds, calibrationTip: Vector3 = tipMM + Vector3(0, 0.3, 0.4))
+    static func evaluate(
+        _ r: QARecording, thresholds: QAPhantom.Thresholds = Self.thresholds,
+        calibrationTip: Vector3 = tipMM + Vector3(0, 0.3, 0.4)
+    )
         -> QAResult
     {
         QAAnalysis.evaluate(
-            r, phantom: smallPhantom(thresholds: thresholds), nominalFrameRateHz: 60, pointerTipMM: calibrationTip, latency: stubLatency)
+            r, phantom: smallPhantom(thresholds: thresholds), nominalFrameRateHz: 60, pointerTipMM: calibrationTip,
+            latency: stubLatency)
     }
 
     @Test func everyFigureFromKnownInputs() throws {
         let result = Self.evaluate(Self.recording())
         #expect(
             result.figures.map(\.id) == [
-                "jitter-rms", "jitter-max", "frame-rate", "dropouts", "pivot-rms", "pivot-tip-spread", "pivot-point-spread",
+                "jitter-rms", "jitter-max", "frame-rate", "dropouts", "pivot-rms", "pivot-tip-spread",
+                "pivot-point-spread",
                 "tip-calibration", "fre", "tre-D", "latency-p99",
             ])
         func value(_ id: String) throws -> Double { try #require(result.figures.first { $0.id == id }?.value) }
@@ -73,7 +81,9 @@ import Testing
         let p = try #require(result.pivot)
         #expect(p.all.tipMM.distance(to: tipMM) < 1e-9 && p.all.pivotMM.distance(to: Vector3(60, 0, 10)) < 1e-9)
         #expect(p.all.poses == 30 && p.all.fromFrame == 0 && p.all.toFrame == 30)
-        #expect(p.windows.map(\.fromFrame) == [0, 15] && p.windows.map(\.toFrame) == [15, 30] && p.windows.map(\.poses) == [15, 15])
+        #expect(
+            p.windows.map(\.fromFrame) == [0, 15] && p.windows.map(\.toFrame) == [15, 30]
+                && p.windows.map(\.poses) == [15, 15])
         #expect(try value("pivot-rms") < 1e-9)
         #expect(try value("pivot-tip-spread") < 1e-9)
         #expect(try value("pivot-point-spread") < 1e-9)
@@ -118,28 +128,36 @@ import Testing
         var r = Self.recording()
         // Swinging about x only: the tip is undetermined along x.
         r.pivotPoses = (0..<30).map { k in
-            let rot = Quaternion(axis: Vector3(1, 0, 0), angleRadians: radians(fromDegrees: 25 * sin(Double(k)))).rotationMatrix
-            return QAPivotPose(frameInPhase: k, pointerToPhantom: RigidTransform(rotation: rot, translation: Vector3(60, 0, 10) - rot * tipMM))
+            let rot = Quaternion(axis: Vector3(1, 0, 0), angleRadians: radians(fromDegrees: 25 * sin(Double(k))))
+                .rotationMatrix
+            return QAPivotPose(
+                frameInPhase: k,
+                pointerToPhantom: RigidTransform(rotation: rot, translation: Vector3(60, 0, 10) - rot * tipMM))
         }
         let result = Self.evaluate(r)
         for id in ["pivot-rms", "pivot-tip-spread", "pivot-point-spread", "tip-calibration"] {
             #expect(result.figures.first { $0.id == id }?.value == nil, "\(id)")
         }
         let problem = try #require(result.problems.first)
-        #expect(problem.hasPrefix("pivot: the whole phase (frames 0–29 of the phase, 30 poses with pointer and phantom seen): "), "\(problem)")
+        #expect(
+            problem.hasPrefix(
+                "pivot: the whole phase (frames 0–29 of the phase, 30 poses with pointer and phantom seen): "),
+            "\(problem)")
         #expect(result.pivot == nil)
     }
 
     @Test func tooFewRegistrationLandmarksAndNoFrames() throws {
         var r = QARecording()
         r.captures = [nil, nil, nil, nil]
-        let result = QAAnalysis.evaluate(r, phantom: smallPhantom(), nominalFrameRateHz: 60, pointerTipMM: tipMM, latency: nil)
+        let result = QAAnalysis.evaluate(
+            r, phantom: smallPhantom(), nominalFrameRateHz: 60, pointerTipMM: tipMM, latency: nil)
         #expect(result.verdict == .incomplete)
         #expect(result.figures.allSatisfy { $0.value == nil })
         #expect(result.problems.contains("registration: only 0 registration landmarks were captured; 3 are needed"))
         #expect(result.problems.contains("frames: no tracker frame was received"))
         #expect(result.problems.contains("latency: no frame reached the loopback client"))
-        #expect(result.problems.contains("jitter: phantom was seen in 0 frames of the still phase; at least 2 are needed"))
+        #expect(
+            result.problems.contains("jitter: phantom was seen in 0 frames of the still phase; at least 2 are needed"))
     }
 
     @Test func latencyBinsAreRoundAndCoverTheLargestValue() {
@@ -153,8 +171,11 @@ import Testing
         #expect(bins.first == QALatency.Bin(fromMS: 0, toMS: 0.05, count: 0))
         #expect(bins.last == QALatency.Bin(fromMS: 1, toMS: 1.05, count: 20))
         #expect(asked[1] == 50_000...99_999)
-        #expect(QALatencyBins.make(maxNanoseconds: 0) { _ in 7 } == [QALatency.Bin(fromMS: 0, toMS: 0.000001, count: 7)])
-        #expect(NiceScale.ceiling(0.3) == 0.5 && NiceScale.ceiling(33_333.3) == 50_000 && NiceScale.ceiling(2) == 2 && NiceScale.ceiling(2.1) == 2.5)
+        #expect(
+            QALatencyBins.make(maxNanoseconds: 0) { _ in 7 } == [QALatency.Bin(fromMS: 0, toMS: 0.000001, count: 7)])
+        #expect(
+            NiceScale.ceiling(0.3) == 0.5 && NiceScale.ceiling(33_333.3) == 50_000 && NiceScale.ceiling(2) == 2
+                && NiceScale.ceiling(2.1) == 2.5)
     }
 
     @Test func numbersForPeople() {

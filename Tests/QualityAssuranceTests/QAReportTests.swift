@@ -1,13 +1,13 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 import Testing
+
+@testable import QualityAssurance
 
 #if canImport(FoundationXML)
     import FoundationXML
 #endif
-
-@testable import QualityAssurance
 
 /// The report's files: report.json (every figure with its threshold and result), report.md, the
 /// printed summary, and SVG plots that are well-formed XML and the same bytes every time.
@@ -15,13 +15,17 @@ import Testing
     static let context = QAReportContext(
         date: "2026-05-01T09:00:00Z", trackerURL: "mock://qa.json?seed=3", phantomFile: "phantoms/small.json",
         pointerCalibrationFile: "pointers/p.json",
-        pointerCalibration: PointerCalibration(tool: "pointer", tipMM: tipMM, method: "pivot", rmsMM: 0.1, date: "2026-04-01T08:00:00Z", toolSerial: "PT-7"),
+        pointerCalibration: PointerCalibration(
+            tool: "pointer", tipMM: tipMM, method: "pivot", rmsMM: 0.1, date: "2026-04-01T08:00:00Z", toolSerial: "PT-7"
+        ),
         toolSerials: ["pointer": "PT-7"])
 
     static func files() throws -> [String: Data] {
         let result = QAAnalysisTests.evaluate(QAAnalysisTests.recording())
         var out: [String: Data] = [:]
-        for f in try QAReport.files(result: result, phantom: smallPhantom(thresholds: QAAnalysisTests.thresholds), context: Self.context) {
+        for f in try QAReport.files(
+            result: result, phantom: smallPhantom(thresholds: QAAnalysisTests.thresholds), context: Self.context)
+        {
             out[f.name] = f.data
         }
         return out
@@ -47,9 +51,12 @@ import Testing
         let tre = try #require(figures.first { $0["id"] as? String == "tre-D" })
         #expect(tre["name"] as? String == "TRE at check point D")
         #expect(Swift.abs((tre["value"] as? Double ?? 0) - 3) < 1e-9)
-        #expect(tre["threshold"] as? Double == 1 && tre["limit"] as? String == "max" && tre["result"] as? String == "fail" && tre["unit"] as? String == "mm")
+        #expect(
+            tre["threshold"] as? Double == 1 && tre["limit"] as? String == "max" && tre["result"] as? String == "fail"
+                && tre["unit"] as? String == "mm")
         let rate = try #require(figures.first { $0["id"] as? String == "frame-rate" })
-        #expect(rate["value"] as? Double == 58.2 && rate["threshold"] as? Double == 57 && rate["limit"] as? String == "min")
+        #expect(
+            rate["value"] as? Double == 58.2 && rate["threshold"] as? Double == 57 && rate["limit"] as? String == "min")
         #expect(rate["result"] as? String == "pass")
         let landmarks = try #require(root["landmarks"] as? [[String: Any]])
         #expect(landmarks.map { $0["name"] as? String } == ["A", "B", "C", "D"])
@@ -62,16 +69,23 @@ import Testing
         #expect((pivot["windows"] as? [Any])?.count == 2)
         let latency = try #require(root["latency"] as? [String: Any])
         #expect(latency["p99MS"] as? Double == 0.75 && latency["samples"] as? Int == 100)
-        #expect((root["files"] as? [String: Any])?["plots"] as? [String] == ["jitter.svg", "errors.svg", "latency.svg"])
+        #expect(
+            (root["files"] as? [String: Any])?["plots"] as? [String] == ["jitter.svg", "errors.svg", "latency.svg"])
         #expect(root["problems"] as? [String] == [])
     }
 
     @Test func markdownAndSummaryNameEachFigureWithItsThreshold() throws {
         let result = QAAnalysisTests.evaluate(QAAnalysisTests.recording())
         let md = String(decoding: try Self.files()["report.md"]!, as: UTF8.self)
-        #expect(md.hasPrefix("# CoilNav QA report\n\n**FAIL** — dropped frames (gaps in device frame numbers); TRE at check point D.\n"))
+        #expect(
+            md.hasPrefix(
+                "# CoilNav QA report\n\n**FAIL** — dropped frames (gaps in device frame numbers); TRE at check point D.\n"
+            ))
         #expect(md.contains("| TRE at check point D | 3.000 mm | ≤ 1.000 mm | FAIL |\n"))
-        #expect(md.contains("| frame rate (received frames over the device frame counter's span) | 58.20 Hz | ≥ 57.00 Hz | PASS |\n"))
+        #expect(
+            md.contains(
+                "| frame rate (received frames over the device frame counter's span) | 58.20 Hz | ≥ 57.00 Hz | PASS |\n"
+            ))
         #expect(md.contains("| serial of `pointer` | PT-7 |\n"))
         #expect(md.contains("| D | check | 50.00, 50.00, 40.00 | 50.00, 50.00, 43.00 | 3 | 3.000 (TRE) |\n"))
         for plot in QAReport.plotFiles { #expect(md.contains("](\(plot))")) }
@@ -83,13 +97,16 @@ import Testing
         #expect(lines[0].hasPrefix("PASS          jitter RMS of phantom (3-D) "))
         #expect(
             lines[11]
-                == "QA FAILED: dropped frames (gaps in device frame numbers) 3.000 % (threshold ≤ 2.000 %); TRE at check point D 3.000 mm (threshold ≤ 1.000 mm)")
+                == "QA FAILED: dropped frames (gaps in device frame numbers) 3.000 % (threshold ≤ 2.000 %); TRE at check point D 3.000 mm (threshold ≤ 1.000 mm)"
+        )
     }
 
     @Test func plotsAreWellFormedSVGAndDeterministic() throws {
         let first = try Self.files()
         let second = try Self.files()
-        for name in QAReport.plotFiles + ["report.json", "report.md"] { #expect(first[name] == second[name], "\(name)") }
+        for name in QAReport.plotFiles + ["report.json", "report.md"] {
+            #expect(first[name] == second[name], "\(name)")
+        }
         let jitter = try SVGSummary(first["jitter.svg"]!)
         #expect(jitter.root == "svg")
         // Two panels: 8 samples each, plus the threshold circle in each.
@@ -108,7 +125,8 @@ import Testing
         for svg in [QAPlots.jitter(nil, thresholdMM: 1), QAPlots.latency(nil, thresholdMS: 5)] {
             #expect(try SVGSummary(Data(svg.utf8)).texts.contains("not measured"))
         }
-        let noLandmarks = try SVGSummary(Data(QAPlots.landmarkErrors([], freMM: nil, thresholds: lenientThresholds).utf8))
+        let noLandmarks = try SVGSummary(
+            Data(QAPlots.landmarkErrors([], freMM: nil, thresholds: lenientThresholds).utf8))
         #expect(noLandmarks.root == "svg" && noLandmarks.count("rect") == 2)
         #expect(SVGCanvas.escaped("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
         var c = SVGCanvas(width: 10, height: 10)
@@ -131,13 +149,18 @@ final class SVGSummary: NSObject, XMLParserDelegate {
         let parser = XMLParser(data: data)
         parser.delegate = self
         guard parser.parse() else {
-            throw QATestError("not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "?") in \(String(decoding: data, as: UTF8.self).prefix(300))")
+            throw QATestError(
+                "not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "?") in \(String(decoding: data, as: UTF8.self).prefix(300))"
+            )
         }
     }
 
     func count(_ element: String) -> Int { self.elements.filter { $0 == element }.count }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         if self.root == nil { self.root = name }
         self.elements.append(name)
         if name == "text" {

@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 import Testing
 import TrackerCore
@@ -11,7 +11,8 @@ import TrackerCore
 @Suite struct QASessionTests {
     /// The still phase's deviations, in the order of its frames that see the phantom.
     static let deviations: [Vector3] = [
-        Vector3(0.1, 0, 0), Vector3(-0.1, 0, 0), Vector3(0, 0.2, 0), Vector3(0, -0.2, 0), Vector3(0, 0, 0.3), Vector3(0, 0, -0.3),
+        Vector3(0.1, 0, 0), Vector3(-0.1, 0, 0), Vector3(0, 0.2, 0), Vector3(0, -0.2, 0), Vector3(0, 0, 0.3),
+        Vector3(0, 0, -0.3),
         Vector3(0.1, 0.2, 0.2), Vector3(-0.1, -0.2, -0.2),
     ]
 
@@ -30,7 +31,8 @@ import TrackerCore
             case 0..<5: f = frame(n, pointerInPhantom: pointerAt(Vector3(200, 0, 0)))
             case 12: f = frame(n, phantom: nil, pointerInPhantom: nil)
             case 5..<15:
-                let moved = RigidTransform(rotation: phantomToTracker.rotation, translation: phantomToTracker.translation + still.next()!)
+                let moved = RigidTransform(
+                    rotation: phantomToTracker.rotation, translation: phantomToTracker.translation + still.next()!)
                 f = frame(n, phantom: moved, pointerInPhantom: pointerAt(Vector3(200, 0, 0)))
             case 20: f = frame(n, pointerInPhantom: nil)
             case 15..<45: f = frame(n, pointerInPhantom: pivotPose(offset - 15))
@@ -66,10 +68,12 @@ import TrackerCore
         #expect(session.instruction(for: 1) == "Leave \"phantom\" still for 1 s: touch neither it nor the table.")
         #expect(
             session.instruction(for: 2)
-                == "Swivel the pointer with its tip seated in the pivot divot for 3 s: tilt it ±20° or more about two axes, without lifting the tip.")
+                == "Swivel the pointer with its tip seated in the pivot divot for 3 s: tilt it ±20° or more about two axes, without lifting the tip."
+        )
         #expect(
             session.instruction(for: 3)
-                == "Touch each landmark with the pointer tip when asked and hold still until it is captured (3 frames, tip within 0.5 mm).")
+                == "Touch each landmark with the pointer tip when asked and hold still until it is captured (3 frames, tip within 0.5 mm)."
+        )
         #expect(session.isFinished)
         // Frames after the end are not taken.
         var s = session

@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Geometry
 import MockTracker
 import Testing
@@ -18,18 +18,22 @@ import TrackerCore
         let phantom = try QAPhantom.load(path: Paths.file("Calibration/phantoms/mock-phantom.json"))
         let scenario = try MockScenario.load(path: Paths.file("Mock/scenarios/\(file)"))
         let sim = MockSimulation(scenario: scenario, seed: 1)
-        var session = QASession(phantom: phantom, nominalFrameRateHz: scenario.frameRateHz, pointerTipMM: Self.calibratedTip)
+        var session = QASession(
+            phantom: phantom, nominalFrameRateHz: scenario.frameRateHz, pointerTipMM: Self.calibratedTip)
         var i = 0
         while !session.isFinished && i < 3 * scenario.frameCount {
             if sim.fault(ofFrame: i) != .corruptCRC { _ = session.consume(trackerFrame(sim.frame(i))) }
             i += 1
         }
         let result = QAAnalysis.evaluate(
-            session.recording, phantom: phantom, nominalFrameRateHz: scenario.frameRateHz, pointerTipMM: Self.calibratedTip, latency: stubLatency)
+            session.recording, phantom: phantom, nominalFrameRateHz: scenario.frameRateHz,
+            pointerTipMM: Self.calibratedTip, latency: stubLatency)
         return (session, result, sim)
     }
 
-    static func value(_ r: QAResult, _ id: String) throws -> Double { try #require(r.figures.first { $0.id == id }?.value, "\(id)") }
+    static func value(_ r: QAResult, _ id: String) throws -> Double {
+        try #require(r.figures.first { $0.id == id }?.value, "\(id)")
+    }
 
     @Test func theMockPhantomPassesWithTheScriptedFigures() throws {
         let (session, result, sim) = try Self.run("qa-phantom.json")
