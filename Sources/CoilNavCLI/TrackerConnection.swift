@@ -30,6 +30,7 @@ struct TrackerConnection {
         return try Self.open(url: url, text: text, toolSetPath: toolSetPath, profilesPath: profilesPath, command: command)
     }
 
+    /// - Parameters:
     ///   - mockTiming: how a mock:// tracker paces its frames (real time unless a command asks otherwise).
     ///   - frameRateHz: overrides the frame rate of the device profile or the mock scenario.
     static func open(
