@@ -77,13 +77,17 @@ let package = Package(
                 "TrackerTransport", "TrackerCore", "Geometry",
             ]
         ),
+        // The QA run on a phantom (`coilnav qa`): the protocol as a pure state machine over tracker
+        // frames, every figure (jitter, frame rate, dropouts, pivot repeatability, FRE/TRE, latency)
+        // against the phantom's thresholds, report.json, report.md and SVG plots. Pure, no I/O.
+        .target(name: "QualityAssurance", dependencies: ["Formats", "Geometry", "Registration", "Navigation", "TrackerCore"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
             dependencies: [
                 "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
                 "MockTracker", "MockTrackerServer", "Navigation", "NavigationServer", "ServerSession", "IGTLProtocol",
-                "JSONLinesProtocol",
+                "JSONLinesProtocol", "QualityAssurance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -112,6 +116,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
+        .testTarget(
+            name: "QualityAssuranceTests",
+            dependencies: ["QualityAssurance", "Formats", "Geometry", "Registration", "TrackerCore", "MockTracker"]
+        ),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(name: "IGTLProtocolTests", dependencies: ["CoilNavTestSupport", "IGTLProtocol", "Geometry"]),
         .testTarget(

@@ -40,34 +40,9 @@ enum LatencyBench {
         server.start()
         defer { server.stop() }
 
-        let collected = Collected()
-        let stopReading = ManagedFlag()
-        let group = DispatchGroup()
-        var streams: [TCPStream] = []
+        var probes: [LatencyProbe] = []
         for _ in 0..<clients {
-            let s = try TCPStream.connect(host: "127.0.0.1", port: server.igtlPort)
-            streams.append(s)
-            group.enter()
-            let t = Thread {
-                var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-                var decoder = IGTLStreamDecoder()
-                var count = 0
-                while !stopReading.isSet {
-                    guard let bytes = try? s.read(maxBytes: 65536, timeout: .milliseconds(100)) else { break }
-                    if bytes.isEmpty { continue }
-                    let now = clock.nowNanoseconds()
-                    decoder.feed(bytes)
-                    while case .message(let m)? = try? decoder.next() {
-                        guard m.deviceName == "CoilToTarget" else { continue }
-                        let sent = UInt64(m.timestamp.seconds) * 1_000_000_000 + UInt64(m.timestamp.nanoseconds)
-                        _ = h.record(now >= sent ? now - sent : 0)
-                        count += 1
-                    }
-                }
-                collected.add(h, count: count)
-                group.leave()
-            }
-            t.start()
+            probes.append(try LatencyProbe(port: server.igtlPort, deviceName: "CoilToTarget", clock: clock))
         }
         guard eventually({ engine.clientCount == clients }) else { throw CLIError("latency bench: clients did not connect") }
 
@@ -96,11 +71,14 @@ enum LatencyBench {
             _ = serverCost.record(clock.nowNanoseconds() - t0)
         }
         Thread.sleep(forTimeInterval: 0.3)
-        stopReading.set()
-        group.wait()
-        for s in streams { s.close() }
+        var merged = LatencyProbe.makeHistogram()
+        var received = 0
+        for p in probes {
+            let (h, n) = p.stop()
+            merged.add(h)
+            received += n
+        }
         func us(_ v: UInt64) -> Double { (Double(v) / 100).rounded() / 10 }
-        let (merged, received) = collected.result
         return Result(
             rateHz: rateHz, clients: clients, framesEmitted: frames,
             framesReceivedPerClient: Double(received) / Double(clients),
@@ -117,38 +95,5 @@ enum LatencyBench {
             Thread.sleep(forTimeInterval: 0.005)
         }
         return false
-    }
-}
-
-/// The clients' histograms, merged.
-final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-    private var received = 0
-    func add(_ h: Histogram<UInt64>, count: Int) {
-        self.lock.lock()
-        self.merged.add(h)
-        self.received += count
-        self.lock.unlock()
-    }
-    var result: (Histogram<UInt64>, Int) {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return (self.merged, self.received)
-    }
-}
-
-final class ManagedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return self.value
-    }
-    func set() {
-        self.lock.lock()
-        self.value = true
-        self.lock.unlock()
     }
 }

@@ -30,7 +30,13 @@ struct TrackerConnection {
         return try Self.open(url: url, text: text, toolSetPath: toolSetPath, profilesPath: profilesPath, command: command)
     }
 
-    static func open(url: TrackerURL, text: String, toolSetPath: String?, profilesPath: String?, command: String) throws -> TrackerConnection {
+    /// - Parameters:
+    ///   - mockTiming: how a mock:// tracker paces its frames (real time unless a command asks otherwise).
+    ///   - frameRateHz: overrides the frame rate of the device profile or the mock scenario.
+    static func open(
+        url: TrackerURL, text: String, toolSetPath: String?, profilesPath: String?, command: String,
+        mockTiming: MockFrameTiming = .realTime, frameRateHz overrideRate: Double? = nil
+    ) throws -> TrackerConnection {
         let toolSetFile = try toolSetPath ?? DataLocator.path("Calibration/tools/toolset-mock.json")
         let toolSet: ToolSet
         do {
@@ -59,7 +65,7 @@ struct TrackerConnection {
             }
             let server: MockTrackerServer
             do {
-                server = try MockTrackerServer.pipeServer(scenario: scenario, seed: seed)
+                server = try MockTrackerServer.pipeServer(scenario: scenario, seed: seed, timing: mockTiming)
             } catch {
                 throw CLIError("mock tracker: \(error)")
             }
@@ -80,6 +86,7 @@ struct TrackerConnection {
             }
             connect = { try endpoint.open() }
         }
+        if let overrideRate { frameRateHz = overrideRate }
         let config = NDITrackerConfiguration.forURL(url, profiles: deviceProfiles, tools: toolSet.tools, frameRateHz: frameRateHz)
         let period = config.pollInterval == .zero ? 1.0 / 60 : Double(config.pollInterval.components.attoseconds) / 1e18 + Double(config.pollInterval.components.seconds)
         return TrackerConnection(

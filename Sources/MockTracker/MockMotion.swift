@@ -14,6 +14,7 @@ public struct MockMotion: Sendable {
         case landmarks(Landmarks)
         case scalpSweep(ScalpSweep)
         case headMotion(HeadMotion)
+        case sequence(MotionSequence)
     }
 
     let kind: Kind
@@ -33,6 +34,7 @@ public struct MockMotion: Sendable {
         case .landmarks: return "landmarks"
         case .scalpSweep: return "scalp-sweep"
         case .headMotion: return "head-motion"
+        case .sequence: return "sequence"
         }
     }
 
@@ -46,24 +48,45 @@ public struct MockMotion: Sendable {
         case .landmarks(let l): return l.pose(at: seconds)
         case .scalpSweep(let s): return s.pose(at: seconds)
         case .headMotion(let h): return h.pose(at: seconds)
+        case .sequence(let s): return s.segment(at: seconds).pose(atSeconds: seconds)
         }
     }
 
     /// The pointer tip in tool coordinates (mm) for the motions that place a tip (`pivot`,
-    /// `landmarks`, `scalp-sweep`); `nil` for the others.
+    /// `landmarks`, `scalp-sweep`; a `sequence`: its first segment that places one); `nil` for
+    /// the others.
     public var tipMM: Vector3? {
         switch self.kind {
         case .pivot(let p): return p.tip
         case .landmarks(let l): return l.tip
         case .scalpSweep(let s): return s.tip
+        case .sequence(let s): return s.motions.lazy.compactMap(\.tipMM).first
         default: return nil
         }
     }
 
-    /// The dwells of a `landmarks` motion, in order; empty for other kinds.
+    /// The dwells of a `landmarks` motion, in order; empty for other kinds. For a `sequence`, the
+    /// dwells of its `landmarks` segments that lie wholly inside the time their segment is active.
     public var landmarkVisits: [MockLandmarkVisit] {
-        guard case .landmarks(let l) = self.kind else { return [] }
-        return l.visits
+        switch self.kind {
+        case .landmarks(let l): return l.visits
+        case .sequence(let s):
+            var out: [MockLandmarkVisit] = []
+            for (k, m) in s.motions.enumerated() {
+                let from = s.starts[k]
+                let to = k + 1 < s.starts.count ? s.starts[k + 1] : Double.infinity
+                out += m.landmarkVisits.filter { $0.fromSeconds >= from && $0.toSeconds <= to }
+            }
+            return out
+        default: return []
+        }
+    }
+
+    /// The segments of a `sequence` motion: each one's start (seconds from the start of the run)
+    /// and its motion; empty for other kinds.
+    public var segments: [(fromSeconds: Double, motion: MockMotion)] {
+        guard case .sequence(let s) = self.kind else { return [] }
+        return Array(zip(s.starts, s.motions)).map { (fromSeconds: $0.0, motion: $0.1) }
     }
 
     /// The points a `scalp-sweep` motion's tip visits, in order, in the motion's space (mm);
@@ -83,6 +106,9 @@ public struct MockMotion: Sendable {
         case .approach(let a): return a.arrival
         case .landmarks(let l): return l.endTime
         case .scalpSweep(let s): return s.endTime
+        case .sequence(let s):
+            guard let last = s.motions.last?.settledAfterSeconds else { return nil }
+            return Swift.max(last, s.starts[s.starts.count - 1])
         }
     }
 }
@@ -367,5 +393,25 @@ struct HeadMotion: Sendable {
             p = RigidTransform.translation(self.swayAmplitude * sway.value(at: t)) * p
         }
         return p
+    }
+}
+
+// MARK: - sequence
+
+/// Several motions one after another: segment `k` gives the pose from `starts[k]` (inclusive)
+/// until the next segment starts; `starts[0]` is 0 and the starts increase strictly. Each
+/// segment's motion is evaluated at the run's time, not at the time since its segment began, so
+/// a `landmarks` segment's `startSeconds` is a time of the run. A segment never holds a
+/// `sequence` itself.
+struct MotionSequence: Sendable {
+    var starts: [Double]
+    var motions: [MockMotion]
+
+    /// The motion active at `t`: the last segment whose start is at or before `t` (the first one
+    /// before the run starts).
+    func segment(at t: Double) -> MockMotion {
+        var k = self.starts.count - 1
+        while k > 0 && t < self.starts[k] { k -= 1 }
+        return self.motions[k]
     }
 }

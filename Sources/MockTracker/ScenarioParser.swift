@@ -404,12 +404,18 @@ struct ScenarioParser {
 
     // MARK: Motions
 
-    private static let motionTypes = ["static", "keyframes", "approach", "pivot", "landmarks", "scalp-sweep", "head-motion"]
+    private static let motionTypes = [
+        "static", "keyframes", "approach", "pivot", "landmarks", "scalp-sweep", "head-motion", "sequence",
+    ]
 
-    private mutating func motion(_ field: JSONField, space: MockPoseSpace) throws(FileFormatError) -> MockMotion {
+    private mutating func motion(_ field: JSONField, space: MockPoseSpace, inSequence: Bool = false) throws(FileFormatError) -> MockMotion {
         let o = try field.object()
         let typeField = try o.required("type")
         switch try typeField.string() {
+        case "sequence":
+            guard !inSequence else { throw typeField.error("a sequence segment cannot itself be a sequence") }
+            try o.rejectUnknownKeys(["type", "segments"])
+            return MockMotion(.sequence(try self.sequence(o.required("segments"), space: space)))
         case "static":
             try o.rejectUnknownKeys(["type", "pose"])
             return MockMotion(.fixed(try self.pose(o.required("pose"), space: space)))
@@ -440,6 +446,25 @@ struct ScenarioParser {
         case let other:
             throw typeField.error("unknown motion type \(quoted(other)) (expected \(Self.motionTypes.map { quoted($0) }.joined(separator: ", ")))")
         }
+    }
+
+    private mutating func sequence(_ field: JSONField, space: MockPoseSpace) throws(FileFormatError) -> MotionSequence {
+        let fields = try field.array()
+        guard !fields.isEmpty else { throw field.error("needs at least one segment") }
+        var starts: [Double] = [], motions: [MockMotion] = []
+        for (k, f) in fields.enumerated() {
+            let segment = try f.object()
+            try segment.rejectUnknownKeys(["fromSeconds", "motion"])
+            let fromField = try segment.required("fromSeconds")
+            let from = try fromField.nonNegativeNumber()
+            if k == 0, from != 0 { throw fromField.error("the first segment must start at 0 s, got \(from) s") }
+            if let last = starts.last, from <= last {
+                throw fromField.error("segment starts must increase strictly (previous: \(last) s), got \(from) s")
+            }
+            starts.append(from)
+            motions.append(try self.motion(segment.required("motion"), space: space, inSequence: true))
+        }
+        return MotionSequence(starts: starts, motions: motions)
     }
 
     private func easing(_ o: JSONObjectFields, default value: Easing) throws(FileFormatError) -> Easing {

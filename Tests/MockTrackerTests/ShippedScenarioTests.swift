@@ -11,7 +11,8 @@ import Testing
     static let files = [
         "demo-approach.json", "static-noise-free.json", "pivot.json", "landmarks.json", "scalp-sweep.json",
         "occlusion-and-faults.json", "head-motion.json", "static-jitter.json", "register-walkthrough.json",
-        "pivot-walkthrough.json", "coil-calibration.json",
+        "pivot-walkthrough.json", "coil-calibration.json", "qa-phantom.json", "qa-phantom-3mm-error.json",
+        "qa-phantom-bent-pointer.json",
     ]
 
     @Test func everyShippedScenarioIsListedAndLoads() throws {
