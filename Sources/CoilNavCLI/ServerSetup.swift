@@ -96,6 +96,7 @@ struct ServerSetup {
         let token: String? = c.insecure ? nil : try load("token") { try session.ensureToken() }
         let tracker = try TrackerConnection.open(
             url: c.tracker, text: c.tracker.description, toolSetPath: c.toolSet, profilesPath: profilesPath, command: "serve")
+        for w in tracker.warnings { notes.append("recording: \(w)") }
         return ServerSetup(
             configuration: c, plan: plan, targets: targets, activeTarget: active, headToMRI: headToMRI, registrationRecord: record, registrationSource: source,
             coilCalibration: coil, pointerTipMM: pointerTip, scalp: scalp, session: session, resumed: session.resumed, pulseLog: pulseLog,
@@ -124,11 +125,13 @@ struct ServerSetup {
 
     /// Builds the engine and the server, starts listening and the tracker. The caller stops it.
     func start(log: ServerLog) throws -> RunningServer {
-        let clock = SystemTrackerClock()
+        // The tracker's clock: the host's, or a replay's recorded timeline (with the recorded run's Unix time).
+        let clock = self.tracker.clock
         let unixNow = Int64(Date().timeIntervalSince1970 * 1e9)
         let engineConfiguration = NavigationEngineConfiguration(
             navigation: self.configuration.navigationConfiguration, pointerToolName: self.configuration.pointerTool,
-            frameRateHz: self.tracker.frameRateHz, unixNanosecondsAtClockZero: unixNow - Int64(clock.nowNanoseconds()))
+            frameRateHz: self.tracker.frameRateHz,
+            unixNanosecondsAtClockZero: self.tracker.unixNanosecondsAtClockZero ?? unixNow - Int64(clock.nowNanoseconds()))
         let engine = NavigationEngine(
             configuration: engineConfiguration, clock: clock, targets: self.targets, activeTargetName: self.activeTarget,
             headToMRI: self.headToMRI, coilCalibration: self.coilCalibration, pointerTipMM: self.pointerTipMM, log: log.write)
@@ -145,7 +148,7 @@ struct ServerSetup {
             throw CLIError("cannot listen: \(error)")
         }
         server.start()
-        let driver = NDITrackerDriver(configuration: self.tracker.configuration, clock: clock, connect: self.tracker.connect) { event in
+        let source = self.tracker.makeSource { event in
             engine.handle(event)
             switch event {
             case .state(let s): log.write("coilnav: tracker: \(TrackerConnection.describe(s))")
@@ -153,8 +156,8 @@ struct ServerSetup {
             case .frame: break
             }
         }
-        driver.start()
-        return RunningServer(server: server, engine: engine, stopTracker: { _ = driver.stop() }, setup: self)
+        source.start()
+        return RunningServer(server: server, engine: engine, stopTracker: { _ = source.stop(timeout: .seconds(3)) }, setup: self)
     }
 
     /// The first lines `coilnav serve` prints: the ports first.

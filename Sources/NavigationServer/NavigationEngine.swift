@@ -135,6 +135,15 @@ public final class NavigationEngine: @unchecked Sendable {
     public func process(_ frame: TrackerFrame) {
         self.lock.lock()
         let now = self.clock.nowNanoseconds()
+        // A silence longer than the watchdog's limit is a loss even when no periodic check saw it
+        // (the check ran late, or a recording is replayed faster than real time): it is announced
+        // before this frame and the dwell restarts, so the frame's output does not depend on when
+        // the checks happened to run.
+        var missedLoss: TrackingWatchdog.Event? = nil
+        if self.watchdog.lastFrameNanoseconds != nil, let e = self.watchdog.check(now: frame.hostReceiveNanoseconds) {
+            missedLoss = e
+            self.noteLoss()
+        }
         let previousFrame = self.processor.lastFrameNumber
         let output = self.processor.process(frame: frame, nowNanoseconds: now)
         if let previous = previousFrame, !output.invalidity.contains(.stale) {
@@ -194,6 +203,7 @@ public final class NavigationEngine: @unchecked Sendable {
         self.lock.broadcast()  // pulses waiting for the frame after their time
         self.lock.unlock()
 
+        if let missedLoss { self.broadcastEvent(self.event(for: missedLoss)) }
         if let restored { self.broadcastEvent(self.event(for: restored)) }
         if validityChanged { self.broadcastEvent(.validityChanged(output.invalidity, frameNumber: frame.deviceFrameNumber)) }
         if onTargetChanged {
@@ -216,15 +226,18 @@ public final class NavigationEngine: @unchecked Sendable {
     public func checkWatchdog() -> TrackingWatchdog.Event? {
         self.lock.lock()
         let event = self.watchdog.check(now: self.clock.nowNanoseconds())
-        if event != nil {
-            self.snapshot.trackingLost = true
-            self.lastInvalidity = nil  // the next frame announces its validity again
-            self.lastOnTarget = false
-            self.processor.resetOnTarget()  // a silence restarts the dwell
-        }
+        if event != nil { self.noteLoss() }
         self.lock.unlock()
         if let event { self.broadcastEvent(self.event(for: event)) }
         return event
+    }
+
+    /// What a loss changes; call with the lock held.
+    private func noteLoss() {
+        self.snapshot.trackingLost = true
+        self.lastInvalidity = nil  // the next frame announces its validity again
+        self.lastOnTarget = false
+        self.processor.resetOnTarget()  // a silence restarts the dwell
     }
 
     private func event(for e: TrackingWatchdog.Event) -> ServerEvent {
