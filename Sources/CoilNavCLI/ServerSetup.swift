@@ -6,6 +6,7 @@ import Navigation
 import NavigationServer
 import ServerSession
 import TrackerCore
+import TrackerRecording
 
 /// Everything `coilnav serve` loads before it listens.
 struct ServerSetup {
@@ -25,6 +26,8 @@ struct ServerSetup {
     var token: String?
     var tracker: TrackerConnection
     var notes: [String]
+    /// `--record FILE`: the tracker's events are recorded as the engine receives them.
+    var recordPath: String? = nil
 
     /// Loads plan, calibrations, registration and the session; a failure names the file and field.
     static func prepare(
@@ -126,7 +129,18 @@ struct ServerSetup {
     /// Builds the engine and the server, starts listening and the tracker. The caller stops it.
     func start(log: ServerLog) throws -> RunningServer {
         // The tracker's clock: the host's, or a replay's recorded timeline (with the recorded run's Unix time).
-        let clock = self.tracker.clock
+        var clock = self.tracker.clock
+        // Recording: every event is recorded with the instant it is handed to the engine, and the
+        // engine reads that same instant as "now", so a replay of the file computes these very outputs.
+        var recording: (recorder: TrackerRecorder, clock: DeliveryClock, path: String)?
+        if let path = self.recordPath {
+            if self.tracker.recording != nil { throw CLIError("--record \(path): the tracker is already a recording") }
+            let recorder = try RecordCommand.makeRecorder(
+                tracker: self.tracker, text: self.configuration.tracker.description, path: path, overwrite: false, frameLimit: nil)
+            let delivery = DeliveryClock(base: clock)
+            recording = (recorder, delivery, path)
+            clock = delivery
+        }
         let unixNow = Int64(Date().timeIntervalSince1970 * 1e9)
         let engineConfiguration = NavigationEngineConfiguration(
             navigation: self.configuration.navigationConfiguration, pointerToolName: self.configuration.pointerTool,
@@ -148,7 +162,7 @@ struct ServerSetup {
             throw CLIError("cannot listen: \(error)")
         }
         server.start()
-        let source = self.tracker.makeSource { event in
+        let handle: @Sendable (TrackerEvent) -> Void = { event in
             engine.handle(event)
             switch event {
             case .state(let s): log.write("coilnav: tracker: \(TrackerConnection.describe(s))")
@@ -156,8 +170,21 @@ struct ServerSetup {
             case .frame: break
             }
         }
+        let source = self.tracker.makeSource(onEvent: recording.map { $0.recorder.tap(clock: $0.clock, then: handle) } ?? handle)
         source.start()
-        return RunningServer(server: server, engine: engine, stopTracker: { _ = source.stop(timeout: .seconds(3)) }, setup: self)
+        return RunningServer(
+            server: server, engine: engine,
+            stopTracker: {
+                _ = source.stop(timeout: .seconds(3))
+                if let recording {
+                    log.flush()
+                    do {
+                        try RecordCommand.finish(recording.recorder, path: recording.path, at: recording.clock.nowNanoseconds())
+                    } catch {
+                        log.write("coilnav: record: \(error)")
+                    }
+                }
+            }, setup: self)
     }
 
     /// The first lines `coilnav serve` prints: the ports first.
@@ -172,6 +199,7 @@ struct ServerSetup {
             ? "insecure: every client may change the session\n"
             : "token: \(self.session.tokenPath) (needed by commands that change the session)\n"
         head += "tracker: \(self.configuration.tracker) at \(formatMM(self.tracker.frameRateHz)) Hz\n"
+        if let path = self.recordPath { head += "recording: \(path)\n" }
         for n in self.notes { head += "note: \(n)\n" }
         return head
     }

@@ -135,14 +135,19 @@ public final class NavigationEngine: @unchecked Sendable {
     public func process(_ frame: TrackerFrame) {
         self.lock.lock()
         let now = self.clock.nowNanoseconds()
-        // A silence longer than the watchdog's limit is a loss even when no periodic check saw it
-        // (the check ran late, or a recording is replayed faster than real time): it is announced
-        // before this frame and the dwell restarts, so the frame's output does not depend on when
-        // the checks happened to run.
+        // A silence longer than the watchdog's limit between two frames' receipt restarts the dwell,
+        // here and only here, so a frame's output never depends on when the periodic checks ran (or
+        // whether they ran at all: a recording replayed faster than real time). A silence no check
+        // saw (it ran late, or not at all) is announced now, before this frame.
         var missedLoss: TrackingWatchdog.Event? = nil
-        if self.watchdog.lastFrameNanoseconds != nil, let e = self.watchdog.check(now: frame.hostReceiveNanoseconds) {
-            missedLoss = e
-            self.noteLoss()
+        if let last = self.watchdog.lastFrameNanoseconds, frame.hostReceiveNanoseconds > last,
+            frame.hostReceiveNanoseconds - last > self.watchdog.limitNanoseconds
+        {
+            if let e = self.watchdog.check(now: frame.hostReceiveNanoseconds) {
+                missedLoss = e
+                self.noteLoss()
+            }
+            self.processor.resetOnTarget()
         }
         let previousFrame = self.processor.lastFrameNumber
         let output = self.processor.process(frame: frame, nowNanoseconds: now)
@@ -232,12 +237,12 @@ public final class NavigationEngine: @unchecked Sendable {
         return event
     }
 
-    /// What a loss changes; call with the lock held.
+    /// What announcing a loss changes; call with the lock held. (The dwell restarts in `process`,
+    /// at the first frame after the silence.)
     private func noteLoss() {
         self.snapshot.trackingLost = true
         self.lastInvalidity = nil  // the next frame announces its validity again
         self.lastOnTarget = false
-        self.processor.resetOnTarget()  // a silence restarts the dwell
     }
 
     private func event(for e: TrackingWatchdog.Event) -> ServerEvent {
