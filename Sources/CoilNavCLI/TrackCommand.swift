@@ -28,7 +28,10 @@ struct TrackCommand: ParsableCommand {
 
             mock://SCENARIO[?seed=N] runs CoilNav's mock tracker in-process: the same driver talks \
             the Combined API to it over an in-memory serial line, in real time at the scenario's \
-            frame rate.
+            frame rate. replay://FILE[?speed=S] plays a recording (coilnav record, or --record here) \
+            on its recorded timeline, S times real time (0: as fast as possible): the same lines as \
+            the live run; it exits at the end of the recording. --record FILE records the frames \
+            printed, with the tracker's states and warnings (coilnav-recording).
             """
     )
 

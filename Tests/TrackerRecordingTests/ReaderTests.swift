@@ -133,3 +133,27 @@ import TrackerRecording
             ])
     }
 }
+
+/// The example in docs/file-formats.md is a real recording.
+@Suite struct DocumentationExampleTests {
+    @Test func theDocumentedExampleReadsAsDescribed() throws {
+        let text = try String(contentsOfFile: Paths.repo("docs/file-formats.md"), encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex { $0.hasPrefix(#"{"format":"coilnav-recording""#) })
+        let end = try #require(lines[start...].firstIndex(of: "```"))
+        let block = lines[start..<end].map { $0 + "\n" }.joined()
+        let r = try Recording.parse(Data(block.utf8), source: "doc")
+        #expect(r.warnings == [])
+        #expect(r.header.frameRateHz == 200)
+        #expect(r.header.tools.map(\.name) == ["head", "coil"])
+        #expect(r.frameCount == 1)
+        #expect(r.frames[0].tools.map(\.status) == [.ok, .missing])
+        #expect(r.frames[0].hostReceiveNanoseconds == 227_981_094)
+        #expect(r.summary == RecordingSummary(atNanoseconds: 3_263_486_138, frames: 1, lostFrames: 4, lostOtherEvents: 0, skippedDeviceFrames: 0))
+        // Every line is exactly what the writer writes.
+        var written = RecordingLines.header(r.header)
+        for record in r.records { RecordingLines.append(record, to: &written) }
+        RecordingLines.append(.end(r.summary!), to: &written)
+        #expect(written == block)
+    }
+}
