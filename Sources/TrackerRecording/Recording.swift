@@ -86,12 +86,13 @@ public struct Recording: Sendable {
                 throw FileFormatError(
                     file: source, location: .line(lineNumber, column: nil), message: "an empty line (every line holds one record)")
             }
-            let (record, atField) = try RecordingDecoder.record(Data(bytes[lines[i]]), source: source, line: lineNumber)
+            let line = Data(bytes[lines[i]])
+            let record = try RecordingDecoder.record(line, source: source, line: lineNumber)
             let at = record.atNanoseconds
             if at < lastAt {
                 throw FileFormatError(
-                    file: source, location: .line(lineNumber, column: atField), field: "atNanoseconds",
-                    message: "time goes back: \(at) follows \(lastAt)")
+                    file: source, location: .line(lineNumber, column: RecordingDecoder.atColumn(line, source: source)),
+                    field: "atNanoseconds", message: "time goes back: \(at) follows \(lastAt)")
             }
             lastAt = at
             switch record {
@@ -164,16 +165,23 @@ enum RecordingDecoder {
         }
     }
 
-    /// A record line and the column of its `atNanoseconds` value (for the time-order error).
-    static func record(_ line: Data, source: String, line number: Int) throws(FileFormatError) -> (RecordingRecord, Int?) {
-        try Self.relocated(line: number) { () throws(FileFormatError) -> (RecordingRecord, Int?) in
+    /// The column of a (valid) record line's `atNanoseconds` value, for the time-order error.
+    static func atColumn(_ line: Data, source: String) -> Int? {
+        guard let document = try? JSONDocument.parse(line, source: source), let root = try? document.rootField.object(),
+            let at = root.optional("atNanoseconds")
+        else { return nil }
+        return document.error(at: at.value, path: "", "").column
+    }
+
+    /// A record line.
+    static func record(_ line: Data, source: String, line number: Int) throws(FileFormatError) -> RecordingRecord {
+        try Self.relocated(line: number) { () throws(FileFormatError) -> RecordingRecord in
             let document = try JSONDocument.parse(line, source: source)
             let root = try document.rootField.object()
             let typeField = try root.required("type")
             let type = try typeField.string()
             let atField = try root.required("atNanoseconds")
             let at = try atField.exactUnsigned()
-            let column = document.error(at: atField.value, path: "", "").column
             switch type {
             case "frame":
                 try root.rejectUnknownKeys(["type", "atNanoseconds", "frame", "hostReceiveNanoseconds", "systemStatus", "tools"])
@@ -184,7 +192,7 @@ enum RecordingDecoder {
                     hostReceiveNanoseconds: try root.required("hostReceiveNanoseconds").exactUnsigned(),
                     tools: samples,
                     systemStatus: UInt16(try root.required("systemStatus").exactUnsigned(max: UInt64(UInt16.max))))
-                return (.event(.frame(frame), atNanoseconds: at), column)
+                return .event(.frame(frame), atNanoseconds: at)
             case "state":
                 let stateField = try root.required("state")
                 let name = try stateField.string()
@@ -207,10 +215,10 @@ enum RecordingDecoder {
                     throw stateField.error(
                         "expected one of \"connecting\", \"setting-up\", \"tracking\", \"disconnected\", \"reconnecting\", \"stopped\", got \(Self.quote(name))")
                 }
-                return (.event(.state(state), atNanoseconds: at), column)
+                return .event(.state(state), atNanoseconds: at)
             case "warning":
                 try root.rejectUnknownKeys(["type", "atNanoseconds", "message"])
-                return (.event(.warning(try root.required("message").string()), atNanoseconds: at), column)
+                return .event(.warning(try root.required("message").string()), atNanoseconds: at)
             case "lost":
                 try root.rejectUnknownKeys(["type", "atNanoseconds", "untilNanoseconds", "frames", "otherEvents"])
                 let untilField = try root.required("untilNanoseconds")
@@ -219,7 +227,7 @@ enum RecordingDecoder {
                 let loss = RecordingLoss(
                     fromNanoseconds: at, untilNanoseconds: until, frames: try Self.count(root.required("frames")),
                     otherEvents: try Self.count(root.required("otherEvents")))
-                return (.lost(loss), column)
+                return .lost(loss)
             case "end":
                 try root.rejectUnknownKeys(["type", "atNanoseconds", "frames", "lostFrames", "lostOtherEvents", "skippedDeviceFrames"])
                 let summary = RecordingSummary(
@@ -227,7 +235,7 @@ enum RecordingDecoder {
                     lostFrames: try Self.count(root.required("lostFrames")),
                     lostOtherEvents: try Self.count(root.required("lostOtherEvents")),
                     skippedDeviceFrames: try Self.count(root.required("skippedDeviceFrames")))
-                return (.end(summary), column)
+                return .end(summary)
             default:
                 throw typeField.error(
                     "unknown record type \(Self.quote(type)) (expected \"frame\", \"state\", \"warning\", \"lost\" or \"end\")")
