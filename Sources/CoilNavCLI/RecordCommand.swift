@@ -49,7 +49,7 @@ struct RecordCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of device profiles (default: Devices/).", valueName: "DIR"))
     var profiles: String?
 
-    @Option(help: ArgumentHelp("Events the writer's queue holds before frames are lost (default 4096).", valueName: "N"))
+    @Option(help: ArgumentHelp("Events the writer's queue holds before frames are lost.", valueName: "N"))
     var queue: Int = 4096
 
     @Flag(help: "Overwrite FILE if it exists.")
