@@ -61,6 +61,10 @@ let package = Package(
         // The NDI tracker driver: a pure set-up/tracking session state machine and the thread that
         // owns the byte stream, reconnects with backoff and yields `TrackerFrame`s; tool sets.
         .target(name: "NDITracker", dependencies: ["NDIProtocol", "TrackerTransport", "TrackerCore", "Geometry"]),
+        // Tracker recordings (`coilnav-recording`): the recorder (a writer thread behind a bounded queue,
+        // so the tracker never waits for the disk), the strict reader, and the replay source that feeds
+        // a recording to the same consumers as the NDI driver on the recorded timeline.
+        .target(name: "TrackerRecording", dependencies: ["NDITracker", "TrackerCore", "Formats", "Geometry"]),
         // What `coilnav serve` keeps on disk: its configuration file (`coilnav-serve`), coil calibration
         // files (`coilnav-coil-calibration`) and the session directory (state, registration, token).
         .target(name: "ServerSession", dependencies: ["Formats", "Geometry", "Navigation", "TrackerCore"]),
@@ -87,7 +91,7 @@ let package = Package(
             dependencies: [
                 "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
                 "MockTracker", "MockTrackerServer", "Navigation", "NavigationServer", "ServerSession", "IGTLProtocol",
-                "JSONLinesProtocol", "QualityAssurance",
+                "JSONLinesProtocol", "QualityAssurance", "TrackerRecording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -136,12 +140,20 @@ let package = Package(
             dependencies: ["CoilNavTestSupport", "MockTrackerServer", "MockTracker", "NDIProtocol", "TrackerTransport", "Geometry", "coilnav"],
             exclude: ["interop"]
         ),
+        .testTarget(
+            name: "TrackerRecordingTests",
+            dependencies: [
+                "TrackerRecording", "NDITracker", "TrackerCore", "Formats", "Geometry", "MockTracker", "MockTrackerServer",
+                "NavigationServer", "Navigation", "JSONLinesProtocol", "TrackerTransport",
+            ],
+            exclude: ["Fixtures"]
+        ),
         // Runs the built `coilnav` binary and the maths on the demo patient's real data.
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["CoilNavTestSupport", 
                 "coilnav", "Geometry", "Registration", "Planning", "Formats", "TrackerCore", "TrackerTransport", "NDITracker",
-                "MockTracker", "MockTrackerServer", "Navigation", "ServerSession",
+                "MockTracker", "MockTrackerServer", "Navigation", "ServerSession", "TrackerRecording",
             ]
         ),
     ]

@@ -18,7 +18,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Paired-point registration with 3, 10 and 1000 points (goal: ≤ 5 µs for ≤ 10 fiducials); \
             point-to-plane ICP of 1000 scalp points, 8° / 6 mm off, against the demo scalp subdivided \
-            to ≥ 100k triangles (goal: converged in ≤ 20 ms); pivot calibration with 200 poses. \
+            to ≥ 100k triangles (goal: converged in ≤ 20 ms); pivot calibration with 200 poses; a \
+            recording's frame lines written and read, and replayed at speed 0 into the engine. \
             Figures are per call: min, median, 99th percentile and max over the iterations.
             """
     )
@@ -193,6 +194,8 @@ struct BenchCommand: ParsableCommand {
                         + payload.igtlMetrics(headerVersion: 1).count + payload.igtlMetrics(headerVersion: 2).count
                         + payload.jsonLine.count)
             })
+
+        results += try Self.recordingMeasurements(frames: frames, target: target, headToMRI: truth, scale: n)
 
         #if DEBUG
         let build = "debug (figures are not representative: use swift run -c release coilnav bench)"

@@ -10,6 +10,7 @@ public struct CoilNavCommand: ParsableCommand {
             DemoCommand.self, RegisterCommand.self, CalibrateCommand.self, PlanCommand.self, BenchCommand.self,
             DevicesCommand.self, TrackCommand.self, MockTrackerCommand.self, ServeCommand.self, ExportCommand.self,
             QACommand.self,
+            RecordCommand.self,
         ]
     )
 

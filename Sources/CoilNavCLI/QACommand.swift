@@ -146,6 +146,13 @@ struct QACommand: ParsableCommand {
                 "pointer calibration \(calibrationPath) is for tool \"\(calibration.tool)\", but the phantom's pointer tool is \"\(phantom.pointerTool)\""
             )
         }
+        if case .replay = url {
+            // Latency and frame timing are properties of a live tracker and host; a recording has
+            // neither (its frames would be timed on the recorded clock, the probe on this one).
+            throw CLIError(
+                "tracker URL \"\(self.tracker)\": coilnav qa measures a live tracker (frame timing, latency to a client); "
+                    + "a replay:// recording cannot be used: give an ndi-usb, ndi-serial, ndi-tcp or mock URL")
+        }
         let connection = try TrackerConnection.open(
             url: url, text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles, command: "qa",
             mockTiming: self.mockSpeed == nil ? .realTime : .asFastAsPossible, frameRateHz: self.frameRateHz)

@@ -32,7 +32,7 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Configuration file (coilnav-serve v1).", valueName: "FILE"))
     var config: String?
-    @Option(help: ArgumentHelp("The tracker URL (ndi-usb://, ndi-serial://, ndi-tcp://, mock://).", valueName: "URL"))
+    @Option(help: ArgumentHelp("The tracker URL (ndi-usb://, ndi-serial://, ndi-tcp://, mock://, replay://).", valueName: "URL"))
     var tracker: String?
     @Option(help: ArgumentHelp("The plan (targets, MRI fiducials, scalp).", valueName: "PLAN"))
     var plan: String?
@@ -58,6 +58,11 @@ struct ServeCommand: ParsableCommand {
     var target: String?
     @Option(help: ArgumentHelp("Folder of device profiles (default: Devices/).", valueName: "DIR"))
     var profiles: String?
+    @Option(
+        help: ArgumentHelp(
+            "Record the tracker's frames and events to a new file (coilnav-recording); replay://FILE reproduces the outputs.",
+            valueName: "FILE"))
+    var record: String?
 
     func run() throws {
         var configuration: ServeConfiguration
@@ -81,8 +86,9 @@ struct ServeCommand: ParsableCommand {
         } catch let e as FileFormatError {
             throw CLIError("\(e)")
         }
-        let setup = try ServerSetup.prepare(
+        var setup = try ServerSetup.prepare(
             configuration, profilesPath: self.profiles, explicitTarget: self.target)
+        setup.recordPath = self.record
         try setup.run()
     }
 }

@@ -6,6 +6,7 @@ import Navigation
 import NavigationServer
 import ServerSession
 import TrackerCore
+import TrackerRecording
 
 /// Everything `coilnav serve` loads before it listens.
 struct ServerSetup {
@@ -25,6 +26,8 @@ struct ServerSetup {
     var token: String?
     var tracker: TrackerConnection
     var notes: [String]
+    /// `--record FILE`: the tracker's events are recorded as the engine receives them.
+    var recordPath: String? = nil
 
     /// Loads plan, calibrations, registration and the session; a failure names the file and field.
     static func prepare(
@@ -96,6 +99,7 @@ struct ServerSetup {
         let token: String? = c.insecure ? nil : try load("token") { try session.ensureToken() }
         let tracker = try TrackerConnection.open(
             url: c.tracker, text: c.tracker.description, toolSetPath: c.toolSet, profilesPath: profilesPath, command: "serve")
+        for w in tracker.warnings { notes.append("recording: \(w)") }
         return ServerSetup(
             configuration: c, plan: plan, targets: targets, activeTarget: active, headToMRI: headToMRI, registrationRecord: record, registrationSource: source,
             coilCalibration: coil, pointerTipMM: pointerTip, scalp: scalp, session: session, resumed: session.resumed, pulseLog: pulseLog,
@@ -124,11 +128,24 @@ struct ServerSetup {
 
     /// Builds the engine and the server, starts listening and the tracker. The caller stops it.
     func start(log: ServerLog) throws -> RunningServer {
-        let clock = SystemTrackerClock()
+        // The tracker's clock: the host's, or a replay's recorded timeline (with the recorded run's Unix time).
+        var clock = self.tracker.clock
+        // Recording: every event is recorded with the instant it is handed to the engine, and the
+        // engine reads that same instant as "now", so a replay of the file computes these very outputs.
+        var recording: (recorder: TrackerRecorder, clock: DeliveryClock, path: String)?
+        if let path = self.recordPath {
+            if self.tracker.recording != nil { throw CLIError("--record \(path): the tracker is already a recording") }
+            let recorder = try RecordCommand.makeRecorder(
+                tracker: self.tracker, text: self.configuration.tracker.description, path: path, overwrite: false, frameLimit: nil)
+            let delivery = DeliveryClock(base: clock)
+            recording = (recorder, delivery, path)
+            clock = delivery
+        }
         let unixNow = Int64(Date().timeIntervalSince1970 * 1e9)
         let engineConfiguration = NavigationEngineConfiguration(
             navigation: self.configuration.navigationConfiguration, pointerToolName: self.configuration.pointerTool,
-            frameRateHz: self.tracker.frameRateHz, unixNanosecondsAtClockZero: unixNow - Int64(clock.nowNanoseconds()))
+            frameRateHz: self.tracker.frameRateHz,
+            unixNanosecondsAtClockZero: self.tracker.unixNanosecondsAtClockZero ?? unixNow - Int64(clock.nowNanoseconds()))
         let engine = NavigationEngine(
             configuration: engineConfiguration, clock: clock, targets: self.targets, activeTargetName: self.activeTarget,
             headToMRI: self.headToMRI, coilCalibration: self.coilCalibration, pointerTipMM: self.pointerTipMM, log: log.write)
@@ -145,7 +162,7 @@ struct ServerSetup {
             throw CLIError("cannot listen: \(error)")
         }
         server.start()
-        let driver = NDITrackerDriver(configuration: self.tracker.configuration, clock: clock, connect: self.tracker.connect) { event in
+        let handle: @Sendable (TrackerEvent) -> Void = { event in
             engine.handle(event)
             switch event {
             case .state(let s): log.write("coilnav: tracker: \(TrackerConnection.describe(s))")
@@ -153,8 +170,21 @@ struct ServerSetup {
             case .frame: break
             }
         }
-        driver.start()
-        return RunningServer(server: server, engine: engine, stopTracker: { _ = driver.stop() }, setup: self)
+        let source = self.tracker.makeSource(onEvent: recording.map { $0.recorder.tap(clock: $0.clock, then: handle) } ?? handle)
+        source.start()
+        return RunningServer(
+            server: server, engine: engine,
+            stopTracker: {
+                _ = source.stop(timeout: .seconds(3))
+                if let recording {
+                    log.flush()
+                    do {
+                        try RecordCommand.finish(recording.recorder, path: recording.path, at: recording.clock.nowNanoseconds())
+                    } catch {
+                        log.write("coilnav: record: \(error)")
+                    }
+                }
+            }, setup: self)
     }
 
     /// The first lines `coilnav serve` prints: the ports first.
@@ -169,6 +199,7 @@ struct ServerSetup {
             ? "insecure: every client may change the session\n"
             : "token: \(self.session.tokenPath) (needed by commands that change the session)\n"
         head += "tracker: \(self.configuration.tracker) at \(formatMM(self.tracker.frameRateHz)) Hz\n"
+        if let path = self.recordPath { head += "recording: \(path)\n" }
         for n in self.notes { head += "note: \(n)\n" }
         return head
     }

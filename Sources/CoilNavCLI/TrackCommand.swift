@@ -4,6 +4,7 @@ import MockTracker
 import MockTrackerServer
 import NDITracker
 import TrackerCore
+import TrackerRecording
 import TrackerTransport
 
 /// `coilnav track`: connect to a tracker, set it up and print its frames.
@@ -27,7 +28,10 @@ struct TrackCommand: ParsableCommand {
 
             mock://SCENARIO[?seed=N] runs CoilNav's mock tracker in-process: the same driver talks \
             the Combined API to it over an in-memory serial line, in real time at the scenario's \
-            frame rate.
+            frame rate. replay://FILE[?speed=S] plays a recording (coilnav record, or --record here) \
+            on its recorded timeline, S times real time (0: as fast as possible): the same lines as \
+            the live run; it exits at the end of the recording. --record FILE records the frames \
+            printed, with the tracker's states and warnings (coilnav-recording).
             """
     )
 
@@ -56,6 +60,17 @@ struct TrackCommand: ParsableCommand {
     )
     var profiles: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also record the tracker's frames and events (coilnav-recording, as coilnav record writes it).",
+            valueName: "FILE"
+        )
+    )
+    var record: String?
+
+    @Flag(help: "Overwrite the --record file if it exists.")
+    var force = false
+
     func validate() throws {
         guard self.format == "jsonl" else { throw ValidationError("--format must be jsonl, got \"\(self.format)\"") }
         if let n = self.frames, n < 1 { throw ValidationError("--frames must be at least 1, got \(n)") }
@@ -66,12 +81,24 @@ struct TrackCommand: ParsableCommand {
             text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles, command: "track")
         let mockServer = tracker.mockServer
         defer { mockServer?.stop() }
-        let config = tracker.configuration
-        let connect = tracker.connect
+        for w in tracker.warnings { printError("coilnav: warning: \(w)") }
 
-        // The device thread hands events to this queue and never blocks; the main thread prints.
-        let queue = EventQueue(capacity: 4096)
-        let driver = NDITrackerDriver(configuration: config, connect: connect, onEvent: queue.push)
+        // The device thread hands events to this queue and never blocks; the main thread prints. A
+        // replay waits for the printing instead (it never drops frames).
+        let queue = EventQueue(capacity: 4096, blocking: tracker.recording != nil)
+        var recorder: TrackerRecorder?
+        var onEvent: @Sendable (TrackerEvent) -> Void = queue.push
+        if let path = self.record {
+            let r = try RecordCommand.makeRecorder(
+                tracker: tracker, text: self.tracker, path: path, overwrite: self.force, frameLimit: self.frames)
+            recorder = r
+            let clock = tracker.clock
+            onEvent = { event in
+                r.record(event, atNanoseconds: clock.nowNanoseconds())
+                queue.push(event)
+            }
+        }
+        let driver = tracker.makeSource(onEvent: onEvent)
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -98,7 +125,12 @@ struct TrackCommand: ParsableCommand {
                     if let n = self.frames, printed >= n { stopping = true }
                 case .state(let state):
                     printError("coilnav: tracker \(self.tracker): \(Self.describe(state))")
-                    if state == .stopped { return }
+                    if state == .stopped {
+                        if let recorder, let path = self.record {
+                            try RecordCommand.finish(recorder, path: path, at: tracker.clock.nowNanoseconds())
+                        }
+                        return
+                    }
                 case .warning(let text):
                     printError("coilnav: warning: \(text)")
                 }
@@ -106,7 +138,7 @@ struct TrackCommand: ParsableCommand {
             if stopRequested { stopping = true }
             if stopping, !stopIssued {
                 stopIssued = true
-                DispatchQueue.global().async { driver.stop() }
+                DispatchQueue.global().async { driver.stop(timeout: .seconds(3)) }
             }
         }
     }
@@ -122,10 +154,16 @@ final class EventQueue: @unchecked Sendable {
     private var dropped = 0
     private var stopRequested = false
     let capacity: Int
-    init(capacity: Int) { self.capacity = capacity }
+    /// Whether `push` waits for room instead of dropping (for a replay, which may wait).
+    let blocking: Bool
+    init(capacity: Int, blocking: Bool = false) {
+        self.capacity = capacity
+        self.blocking = blocking
+    }
 
     func push(_ e: TrackerEvent) {
         self.condition.lock()
+        while self.blocking && self.items.count >= self.capacity && !self.stopRequested { self.condition.wait() }
         if self.items.count >= self.capacity {
             self.items.removeFirst()
             self.dropped += 1
@@ -149,6 +187,7 @@ final class EventQueue: @unchecked Sendable {
         while self.items.isEmpty && !self.stopRequested { self.condition.wait() }
         let out = (self.items, self.stopRequested, self.dropped)
         self.items = []
+        self.condition.broadcast()  // a blocked push has room again
         self.dropped = 0
         self.stopRequested = false
         return out

@@ -4,22 +4,47 @@ import MockTrackerServer
 import NDITracker
 import NavigationServer
 import TrackerCore
+import TrackerRecording
 import TrackerTransport
 
 /// How a command reaches its tracker: the connect closure for the driver, the driver's
-/// configuration, and the in-process mock tracker when the URL is mock://. Shared by `track` and
-/// `serve`, so both accept the same URLs.
+/// configuration, and the in-process mock tracker when the URL is mock://; for replay://, the
+/// recording and the clock of its timeline. Shared by `track`, `serve` and `record`, so all accept
+/// the same URLs; `makeSource` gives the thread that delivers the events (the NDI driver or the
+/// replay).
 struct TrackerConnection {
     let url: TrackerURL
     let connect: @Sendable () throws -> any ByteStream
     let configuration: NDITrackerConfiguration
-    /// The frame rate the driver polls at (the mock's scenario rate, or the device profile's).
+    /// The frame rate the driver polls at (the mock's scenario rate, or the device profile's; a
+    /// recording's nominal rate).
     let frameRateHz: Double
     let mockServer: MockTrackerServer?
+    /// The tool set the driver sets up (nil for a replay: the recording names its tools).
+    var toolSet: ToolSet? = nil
+    /// The device profile the driver uses, if any.
+    var deviceProfile: DeviceProfile? = nil
+    /// The recording played by replay://.
+    var recording: Recording? = nil
+    /// The clock frames are timed on: the host's monotonic clock, or a replay's recorded timeline.
+    var clock: any TrackerClock = SystemTrackerClock()
+    /// For a replay: the recorded run's Unix time at the clock's zero (so timestamps are the live ones).
+    var unixNanosecondsAtClockZero: Int64? = nil
+    /// What the reader of a recording tolerated (a torn last line, no end record).
+    var warnings: [String] = []
+
+    /// The thread that delivers the tracker's events to `onEvent`: the NDI driver (on `clock`), or
+    /// the recording played on its timeline.
+    func makeSource(onEvent: @escaping @Sendable (TrackerEvent) -> Void) -> any TrackerSource {
+        if let recording, let replayClock = self.clock as? ReplayClock {
+            return ReplayTrackerSource(recording: recording, clock: replayClock, onEvent: onEvent)
+        }
+        return NDITrackerDriver(configuration: self.configuration, clock: self.clock, connect: self.connect, onEvent: onEvent)
+    }
 
     /// - Parameters:
     ///   - text: the tracker URL as the user typed it (for messages).
-    ///   - command: the command name, for the replay refusal.
+    ///   - command: the command name (kept for callers; every command accepts every URL).
     static func open(text: String, toolSetPath: String?, profilesPath: String?, command: String) throws -> TrackerConnection {
         let url: TrackerURL
         do {
@@ -37,6 +62,24 @@ struct TrackerConnection {
         url: TrackerURL, text: String, toolSetPath: String?, profilesPath: String?, command: String,
         mockTiming: MockFrameTiming = .realTime, frameRateHz overrideRate: Double? = nil
     ) throws -> TrackerConnection {
+        if case .replay(let path, let speed) = url {
+            let recording: Recording
+            do {
+                recording = try Recording.read(path: path)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            let reason = "\(text) is a recording: it is played by a replay source, not through a byte stream"
+            var connection = TrackerConnection(
+                url: url, connect: { throw CLIError(reason) },
+                configuration: NDITrackerConfiguration.forURL(url, profiles: [], tools: [], frameRateHz: recording.header.frameRateHz),
+                frameRateHz: recording.header.frameRateHz, mockServer: nil)
+            connection.recording = recording
+            connection.clock = ReplayClock(start: recording.header.clockAtStartNanoseconds, speed: speed)
+            connection.unixNanosecondsAtClockZero = recording.header.unixNanosecondsAtClockZero
+            connection.warnings = recording.warnings
+            return connection
+        }
         let toolSetFile = try toolSetPath ?? DataLocator.path("Calibration/tools/toolset-mock.json")
         let toolSet: ToolSet
         do {
@@ -73,10 +116,6 @@ struct TrackerConnection {
             frameRateHz = scenario.frameRateHz
             // Every connection, including reconnects after a disconnect, is a fresh pipe end.
             connect = { server.connect() }
-        case .replay:
-            throw CLIError(
-                "tracker URL \"\(text)\": `coilnav \(command)` does not play recordings; use an ndi-usb, ndi-serial, ndi-tcp or mock URL"
-            )
         default:
             let endpoint: TransportEndpoint
             do {
@@ -89,8 +128,11 @@ struct TrackerConnection {
         if let overrideRate { frameRateHz = overrideRate }
         let config = NDITrackerConfiguration.forURL(url, profiles: deviceProfiles, tools: toolSet.tools, frameRateHz: frameRateHz)
         let period = config.pollInterval == .zero ? 1.0 / 60 : Double(config.pollInterval.components.attoseconds) / 1e18 + Double(config.pollInterval.components.seconds)
-        return TrackerConnection(
+        var connection = TrackerConnection(
             url: url, connect: connect, configuration: config, frameRateHz: frameRateHz ?? 1 / period, mockServer: mockServer)
+        connection.toolSet = toolSet
+        connection.deviceProfile = NDITrackerConfiguration.profile(for: url, profiles: deviceProfiles)
+        return connection
     }
 
     static func describe(_ s: TrackerState) -> String { TrackerStateText.describe(s) }

@@ -52,6 +52,18 @@ public struct NDITrackerConfiguration: Sendable {
         return min(d, self.maximumBackoff)
     }
 
+    /// The device profile a tracker URL uses: ndi-usb, the profile with the URL's USB ids; ndi-serial,
+    /// the `ndi-serial` profile (or any serial one); ndi-tcp, the first TCP profile; none for mock and
+    /// replay.
+    public static func profile(for url: TrackerURL, profiles: [DeviceProfile]) -> DeviceProfile? {
+        switch url {
+        case .ndiUSB(let v, let p, _): DeviceProfiles.matching(profiles, vendorId: v, productId: p).first
+        case .ndiSerial: profiles.first { $0.id == "ndi-serial" } ?? profiles.first { $0.transport == .serial }
+        case .ndiTCP: profiles.first { $0.transport == .tcp }
+        case .mock, .replay: nil
+        }
+    }
+
     /// The configuration for a tracker URL: the COMM rate is the fastest NDI rate not above the
     /// device profile's `fastestBaud` (ndi-usb: the profile with the URL's USB ids; ndi-serial:
     /// the `ndi-serial` profile; 115200 without a profile) nor above the URL's `?baud=`; the poll
@@ -63,19 +75,9 @@ public struct NDITrackerConfiguration: Sendable {
     public static func forURL(
         _ url: TrackerURL, profiles: [DeviceProfile], tools: [TrackerTool], frameRateHz: Double? = nil
     ) -> NDITrackerConfiguration {
-        var profile: DeviceProfile?
+        let profile = Self.profile(for: url, profiles: profiles)
         var cap: Int?
-        switch url {
-        case .ndiUSB(let v, let p, _):
-            profile = DeviceProfiles.matching(profiles, vendorId: v, productId: p).first
-        case .ndiSerial(_, let baud):
-            profile = profiles.first { $0.id == "ndi-serial" } ?? profiles.first { $0.transport == .serial }
-            cap = baud
-        case .ndiTCP:
-            profile = profiles.first { $0.transport == .tcp }
-        case .mock, .replay:
-            break
-        }
+        if case .ndiSerial(_, let baud) = url { cap = baud }
         var fastest = profile?.fastestBaud ?? 115_200
         if let cap { fastest = min(fastest, cap) }
         let rate = NDIBaudRate.allCases.filter { $0.bitsPerSecond <= fastest }.max {

@@ -135,6 +135,20 @@ public final class NavigationEngine: @unchecked Sendable {
     public func process(_ frame: TrackerFrame) {
         self.lock.lock()
         let now = self.clock.nowNanoseconds()
+        // A silence longer than the watchdog's limit between two frames' receipt restarts the dwell,
+        // here and only here, so a frame's output never depends on when the periodic checks ran (or
+        // whether they ran at all: a recording replayed faster than real time). A silence no check
+        // saw (it ran late, or not at all) is announced now, before this frame.
+        var missedLoss: TrackingWatchdog.Event? = nil
+        if let last = self.watchdog.lastFrameNanoseconds, frame.hostReceiveNanoseconds > last,
+            frame.hostReceiveNanoseconds - last > self.watchdog.limitNanoseconds
+        {
+            if let e = self.watchdog.check(now: frame.hostReceiveNanoseconds) {
+                missedLoss = e
+                self.noteLoss()
+            }
+            self.processor.resetOnTarget()
+        }
         let previousFrame = self.processor.lastFrameNumber
         let output = self.processor.process(frame: frame, nowNanoseconds: now)
         if let previous = previousFrame, !output.invalidity.contains(.stale) {
@@ -194,6 +208,7 @@ public final class NavigationEngine: @unchecked Sendable {
         self.lock.broadcast()  // pulses waiting for the frame after their time
         self.lock.unlock()
 
+        if let missedLoss { self.broadcastEvent(self.event(for: missedLoss)) }
         if let restored { self.broadcastEvent(self.event(for: restored)) }
         if validityChanged { self.broadcastEvent(.validityChanged(output.invalidity, frameNumber: frame.deviceFrameNumber)) }
         if onTargetChanged {
@@ -216,15 +231,18 @@ public final class NavigationEngine: @unchecked Sendable {
     public func checkWatchdog() -> TrackingWatchdog.Event? {
         self.lock.lock()
         let event = self.watchdog.check(now: self.clock.nowNanoseconds())
-        if event != nil {
-            self.snapshot.trackingLost = true
-            self.lastInvalidity = nil  // the next frame announces its validity again
-            self.lastOnTarget = false
-            self.processor.resetOnTarget()  // a silence restarts the dwell
-        }
+        if event != nil { self.noteLoss() }
         self.lock.unlock()
         if let event { self.broadcastEvent(self.event(for: event)) }
         return event
+    }
+
+    /// What announcing a loss changes; call with the lock held. (The dwell restarts in `process`,
+    /// at the first frame after the silence.)
+    private func noteLoss() {
+        self.snapshot.trackingLost = true
+        self.lastInvalidity = nil  // the next frame announces its validity again
+        self.lastOnTarget = false
     }
 
     private func event(for e: TrackingWatchdog.Event) -> ServerEvent {

@@ -7,7 +7,8 @@
 /// - `ndi-tcp://HOST:PORT` — a networked tracker such as a Polaris Vega (port 8765 by default);
 /// - `mock://PATH/TO/scenario[?seed=N]` — CoilNav's mock tracker in-process, through the same
 ///   codec and driver;
-/// - `replay://FILE[?speed=1]` — a recording played back (reserved for the recorder).
+/// - `replay://FILE[?speed=1]` — a recording (`coilnav record`) played back on its recorded
+///   timeline, `speed` times real time (0: as fast as possible).
 public enum TrackerURL: Sendable, Equatable, CustomStringConvertible {
     case ndiUSB(vendorID: UInt16, productID: UInt16, serial: String?)
     case ndiSerial(path: String, baud: Int?)

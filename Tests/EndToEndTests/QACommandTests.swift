@@ -197,6 +197,17 @@ import Testing
             "\(silent.stderr)")
         #expect(silent.stderr.hasSuffix("); no report written\n"))
 
+        let replay = try coilnav([
+            "qa", "--tracker", "replay://\(out.path)/run.jsonl", "--phantom", Self.phantom, "--out", out.path,
+            "--pointer-calibration", Paths.root.appendingPathComponent("Calibration/pointers/mock-pointer.json").path,
+        ])
+        #expect(replay.status == 2)
+        #expect(
+            replay.stderr
+                == "coilnav qa: tracker URL \"replay://\(out.path)/run.jsonl\": coilnav qa measures a live tracker "
+                + "(frame timing, latency to a client); a replay:// recording cannot be used: give an ndi-usb, "
+                + "ndi-serial, ndi-tcp or mock URL\n", "\(replay.stderr)")
+
         let badDate = try coilnav([
             "qa", "--tracker", tracker, "--phantom", Self.phantom, "--out", out.path, "--report-date", "yesterday",
         ])
