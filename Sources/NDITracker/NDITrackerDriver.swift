@@ -278,7 +278,10 @@ public final class NDITrackerDriver: Sendable {
         let toolOrder = sessionConfig.tools.map(\.name)
         var reachedTracking = false
         var lastFrameNumber: UInt32?
-        var lastTrackingSend: UInt64?
+        // Polls go out on a grid slightly faster than the device's frames (see PollScheduler).
+        var scheduler =
+            self.configuration.pollInterval > .zero
+            ? PollScheduler(periodNanoseconds: self.configuration.pollInterval.nanoseconds) : nil
         var sentAt = self.clock.nowNanoseconds()
         var receivedAt = sentAt
         var stopDelivered = false
@@ -309,14 +312,16 @@ public final class NDITrackerDriver: Sendable {
                             actions += session.step(.stop)
                             continue
                         }
-                        if isPoll, let last = lastTrackingSend, self.configuration.pollInterval > .zero {
-                            let elapsed = self.clock.nowNanoseconds() &- last
-                            let period = self.configuration.pollInterval.nanoseconds
-                            if elapsed < period { self.waitOnClock(.nanoseconds(Int64(period - elapsed))) }
+                        var slot: UInt64?
+                        if isPoll, scheduler != nil {
+                            let now = self.clock.nowNanoseconds()
+                            let s = scheduler!.sendTime(now: now)
+                            if s > now { self.waitOnClock(.nanoseconds(Int64(s - now))) }
+                            slot = s
                         }
                         try stream.write(try command.encoded())
                         sentAt = self.clock.nowNanoseconds()
-                        if isPoll || command == session.trackingCommand { lastTrackingSend = sentAt }
+                        if let slot { scheduler?.didSend(slot: slot, sentAt: sentAt) }
                     case .trackingStarted(let b):
                         bindings = b
                         reachedTracking = true
@@ -329,7 +334,9 @@ public final class NDITrackerDriver: Sendable {
                             hostReceiveNanoseconds: receivedAt,
                             fallbackFrameNumber: lastFrameNumber ?? 0
                         )
-                        if frame.deviceFrameNumber == lastFrameNumber {
+                        let repeated = frame.deviceFrameNumber == lastFrameNumber
+                        scheduler?.didReceive(repeated: repeated, sentAt: sentAt)
+                        if repeated {
                             self.stats.withLock { $0.repeatedFrames += 1 }
                             break
                         }
