@@ -77,13 +77,16 @@ let package = Package(
                 "TrackerTransport", "TrackerCore", "Geometry",
             ]
         ),
+        // The live readout (`coilnav watch`): the server's frame, event and status lines decoded into a
+        // state, and that state drawn as a full screen or as plain lines. Pure, no I/O, no Foundation.
+        .target(name: "Readout", dependencies: ["Formats", "Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
             dependencies: [
                 "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
                 "MockTracker", "MockTrackerServer", "Navigation", "NavigationServer", "ServerSession", "IGTLProtocol",
-                "JSONLinesProtocol",
+                "JSONLinesProtocol", "Readout",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -112,6 +115,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MockTrackerTests", dependencies: ["MockTracker", "Geometry", "Formats"]),
+        .testTarget(
+            name: "ReadoutTests",
+            dependencies: ["Readout", "JSONLinesProtocol", "Navigation", "Geometry", "TrackerCore"]
+        ),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(name: "IGTLProtocolTests", dependencies: ["CoilNavTestSupport", "IGTLProtocol", "Geometry"]),
         .testTarget(
