@@ -140,7 +140,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["CoilNavTestSupport", 
                 "coilnav", "Geometry", "Registration", "Planning", "Formats", "TrackerCore", "TrackerTransport", "NDITracker",
-                "MockTracker", "MockTrackerServer", "Navigation", "ServerSession",
+                "MockTracker", "MockTrackerServer", "Navigation", "ServerSession", "Readout",
             ]
         ),
     ]

@@ -9,6 +9,7 @@ public struct CoilNavCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self, RegisterCommand.self, CalibrateCommand.self, PlanCommand.self, BenchCommand.self,
             DevicesCommand.self, TrackCommand.self, MockTrackerCommand.self, ServeCommand.self, ExportCommand.self,
+            WatchCommand.self,
         ]
     )
 

@@ -60,7 +60,13 @@ public struct ReadoutState: Sendable {
             self.status = nil
             self.hello = nil
             self.trackerState = nil
-        case .connecting, .unreachable:
+        case .unreachable:
+            // What the server said about itself no longer holds; the last frame's number stays.
+            self.trackingLost = nil
+            self.status = nil
+            self.hello = nil
+            self.trackerState = nil
+        case .connecting:
             break
         }
     }
