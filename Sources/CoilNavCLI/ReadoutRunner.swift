@@ -49,7 +49,7 @@ struct ReadoutRunner {
         while !signals.shouldQuit {
             let now = feed.now()
             let untilNext = Swift.max(0, lastDraw + frameInterval - now)
-            if signals.wait(milliseconds: Int32(untilNext / 1_000_000), inputFD: STDIN_FILENO) {
+            if signals.wait(milliseconds: Int32(untilNext / 1_000_000), inputFD: terminal.keyboardFD) {
                 let keys = terminal.readKeys()
                 // q or Q; Ctrl-C arrives as SIGINT, or as its byte when the terminal sends no signals.
                 if keys.contains(where: { $0 == UInt8(ascii: "q") || $0 == UInt8(ascii: "Q") || $0 == 3 }) { break }

@@ -139,10 +139,15 @@ final class FullScreenTerminal {
         return (80, 24)
     }
 
-    /// Reads the keys typed since the last call (non-blocking).
+    /// The descriptor keys come from: standard input when it is a terminal, else none (-1).
+    private(set) var keyboardFD: Int32 = isatty(STDIN_FILENO) != 0 ? STDIN_FILENO : -1
+
+    /// Reads the keys typed since the last call (non-blocking); at end of input stops listening.
     func readKeys() -> [UInt8] {
+        guard self.keyboardFD >= 0 else { return [] }
         var buffer = [UInt8](repeating: 0, count: 64)
-        let n = read(self.inputFD, &buffer, buffer.count)
+        let n = read(self.keyboardFD, &buffer, buffer.count)
+        if n == 0 { self.keyboardFD = -1 }
         return n > 0 ? Array(buffer[0..<n]) : []
     }
 
