@@ -210,7 +210,7 @@ struct Tmux {
     static var available: Bool { (try? Tmux().run(["-V"]))?.status == 0 }
 
     /// Runs a tmux command and waits for it, spawned (not through Foundation's `Process`) with every
-    /// descriptor above 2 closed and its output in files: the server that `new-session` forks keeps whatever it inherits open
+    /// descriptor above 2 closed, signals unblocked, and its output in files: the server that `new-session` forks keeps whatever it inherits open
     /// for its lifetime, so an inherited pipe (or Foundation's `Process` bookkeeping socket) would
     /// never report the end of the command.
     @discardableResult
@@ -229,8 +229,22 @@ struct Tmux {
         let script = #"for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ] && [ -e "$f" ]; then eval "exec $n>&-"; fi; done; exec "$@""#
         var cArgs: [UnsafeMutablePointer<CChar>?] = (["/bin/bash", "-c", script, "bash"] + argv).map { strdup($0) } + [nil]
         defer { for a in cArgs { free(a) } }
+        // The calling thread (a test worker) blocks most signals and the mask is inherited: tmux and
+        // the programs in its panes get an empty mask and default dispositions instead.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/bash", &actions, nil, &cArgs, environ)
+        let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArgs, environ)
         guard rc == 0 else { throw ServeTestError("cannot start tmux: \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -262,6 +276,7 @@ struct Tmux {
         ((try? self.run(["display-message", "-p", "-t", session, format]))?.stdout ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Ends the server and the programs in its panes.
     func killServer() { _ = try? self.run(["kill-server"]) }
 }
 
