@@ -85,13 +85,16 @@ let package = Package(
         // frames, every figure (jitter, frame rate, dropouts, pivot repeatability, FRE/TRE, latency)
         // against the phantom's thresholds, report.json, report.md and SVG plots. Pure, no I/O.
         .target(name: "QualityAssurance", dependencies: ["Formats", "Geometry", "Registration", "Navigation", "TrackerCore"]),
+        // The live readout (`coilnav watch`): the server's frame, event and status lines decoded into a
+        // state, and that state drawn as a full screen or as plain lines. Pure, no I/O, no Foundation.
+        .target(name: "Readout", dependencies: ["Formats", "Geometry"]),
         // The `coilnav` commands, as a library so tests can drive them in-process.
         .target(
             name: "CoilNavCLI",
             dependencies: [
                 "Geometry", "Registration", "Planning", "Formats", "TrackerTransport", "NDITracker", "TrackerCore",
                 "MockTracker", "MockTrackerServer", "Navigation", "NavigationServer", "ServerSession", "IGTLProtocol",
-                "JSONLinesProtocol", "QualityAssurance", "TrackerRecording",
+                "JSONLinesProtocol", "QualityAssurance", "TrackerRecording", "Readout",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -124,6 +127,10 @@ let package = Package(
             name: "QualityAssuranceTests",
             dependencies: ["QualityAssurance", "Formats", "Geometry", "Registration", "TrackerCore", "MockTracker"]
         ),
+        .testTarget(
+            name: "ReadoutTests",
+            dependencies: ["Readout", "JSONLinesProtocol", "Navigation", "Geometry", "TrackerCore"]
+        ),
         .testTarget(name: "NDIProtocolTests", dependencies: ["NDIProtocol", "Geometry"]),
         .testTarget(name: "IGTLProtocolTests", dependencies: ["CoilNavTestSupport", "IGTLProtocol", "Geometry"]),
         .testTarget(
@@ -153,7 +160,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["CoilNavTestSupport", 
                 "coilnav", "Geometry", "Registration", "Planning", "Formats", "TrackerCore", "TrackerTransport", "NDITracker",
-                "MockTracker", "MockTrackerServer", "Navigation", "ServerSession", "TrackerRecording",
+                "MockTracker", "MockTrackerServer", "Navigation", "ServerSession", "TrackerRecording", "Readout",
             ]
         ),
     ]

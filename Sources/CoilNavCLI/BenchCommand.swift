@@ -6,6 +6,7 @@ import IGTLProtocol
 import NDITracker
 import Navigation
 import NavigationServer
+import Readout
 import Registration
 import TrackerCore
 
@@ -20,6 +21,8 @@ struct BenchCommand: ParsableCommand {
             point-to-plane ICP of 1000 scalp points, 8° / 6 mm off, against the demo scalp subdivided \
             to ≥ 100k triangles (goal: converged in ≤ 20 ms); pivot calibration with 200 poses; a \
             recording's frame lines written and read, and replayed at speed 0 into the engine. \
+            to ≥ 100k triangles (goal: converged in ≤ 20 ms); pivot calibration with 200 poses; the \
+            readout's frame-to-screen update (goal: ≤ 5 ms of a 30 Hz redraw's 33 ms). \
             Figures are per call: min, median, 99th percentile and max over the iterations.
             """
     )
@@ -196,6 +199,19 @@ struct BenchCommand: ParsableCommand {
             })
 
         results += try Self.recordingMeasurements(frames: frames, target: target, headToMRI: truth, scale: n)
+        // The readout: a server frame line decoded into its state and the 120 × 40 colour screen
+        // drawn from it (the screen redraws up to 30 times a second: 33 ms apart), and a plain line.
+        let readoutLine = Array(
+            #"{"type":"frame","frame":1234,"hostTimeNanoseconds":5000000000,"ageNanoseconds":2500000,"valid":true,"reasons":[],"target":"DLPFC-Fox2012","coilStatus":"ok","headStatus":"ok","pointerStatus":"missing","coilToMRI":null,"coilToTarget":null,"pointerTipMRI":null,"metrics":{"distanceMM":1.5,"offsetMM":[0.5,1.0,1.0],"depthMM":1.0,"inPlaneAtCoil":{"x":0.5,"y":1.0,"mm":1.118033988749895},"inPlaneAtCortex":{"x":0.5,"y":1.0,"mm":1.118033988749895},"tiltDegrees":1.5,"tiltAboutTargetXDegrees":-1.0,"tiltAboutTargetYDegrees":1.1,"twistDegrees":3.0},"onTarget":{"state":"acquiring","on":false,"dwellMs":250.0}}"#.utf8)
+        var readoutState = ReadoutState(serverLabel: "127.0.0.1:18945")
+        readoutState.setConnection(.connected(sinceNanoseconds: 0))
+        results.append(
+            Stopwatch.measure("readout: frame line → 120×40 colour screen", iterations: n(300), goalMicroseconds: 5000) {
+                if let m = try? ReadoutDecoder.decode(readoutLine) { readoutState.apply(m, at: 1) }
+                return ReadoutRenderer.render(readoutState, at: 1, columns: 120, rows: 40, colour: true).count
+            })
+        results.append(
+            Stopwatch.measure("readout: plain line", iterations: n(1000), callsPerSample: 10) { PlainLine.line(readoutState, at: 1).count })
 
         #if DEBUG
         let build = "debug (figures are not representative: use swift run -c release coilnav bench)"

@@ -11,6 +11,7 @@ public struct CoilNavCommand: ParsableCommand {
             DevicesCommand.self, TrackCommand.self, MockTrackerCommand.self, ServeCommand.self, ExportCommand.self,
             QACommand.self,
             RecordCommand.self,
+            WatchCommand.self,
         ]
     )
 

@@ -253,7 +253,7 @@ import Testing
 
 @Suite struct DemoPlanTests {
     @Test func demoRunsAndShowsEveryTarget() throws {
-        let r = try coilnav(["demo"], currentDirectory: Paths.root)
+        let r = try coilnav(["demo", "--offline"], currentDirectory: Paths.root)
         #expect(r.status == 0, "\(r.stderr)")
         for name in ["DLPFC-Fox2012", "F3", "5cm-rule"] { #expect(r.stdout.contains(name)) }
         #expect(r.stdout.contains("FRE"))

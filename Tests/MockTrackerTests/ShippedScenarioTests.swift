@@ -12,7 +12,7 @@ import Testing
         "demo-approach.json", "static-noise-free.json", "pivot.json", "landmarks.json", "scalp-sweep.json",
         "occlusion-and-faults.json", "head-motion.json", "static-jitter.json", "register-walkthrough.json",
         "pivot-walkthrough.json", "coil-calibration.json", "qa-phantom.json", "qa-phantom-3mm-error.json",
-        "qa-phantom-bent-pointer.json",
+        "qa-phantom-bent-pointer.json", "readout-walkthrough.json",
     ]
 
     @Test func everyShippedScenarioIsListedAndLoads() throws {
@@ -78,6 +78,59 @@ import Testing
         let at = try #require(onTargetAt)
         let seconds = sim.seconds(ofFrame: at)
         #expect(seconds > 15 && seconds <= 20.5, "ON TARGET (held 0.5 s) at \(seconds) s")
+    }
+
+    // MARK: readout-walkthrough
+
+    /// The readout's ten-second walkthrough: off target beyond the bullseye, the approach, ON TARGET
+    /// at about 3.1 s, the stall (tracking lost), the coil hidden 8.0–8.7 s.
+    @Test func readoutWalkthroughApproachesStallsAndHidesTheCoil() throws {
+        let s = try MockScenario.load(path: Paths.scenario("readout-walkthrough.json"))
+        #expect(s.frameCount == 600 && s.frameRateHz == 60 && s.startFrameNumber == 0)
+        #expect(s.faults == [MockScheduledFault(frameIndex: 300, fault: .stall(.milliseconds(1500)))])
+        let sim = MockSimulation(scenario: s, seed: 4)
+        let headToMRI = try demoHeadToMRI()
+        let target = try #require(try demoPlan().target(named: "DLPFC-Fox2012")).coilToMRI
+        func error(_ tools: [RigidTransform]) -> CoilError { CoilError(coilToMRI: headToMRI * tools[0].inverse * tools[1], targetToMRI: target) }
+
+        // Start: the offset (−7.2, 9.6, −12) mm, 12 mm in the plane (beyond the bullseye's 10 mm),
+        // √288 mm in all; 12° of tilt; held until 0.5 s.
+        for i in [0, 29] {
+            let e = error(sim.truth(ofFrame: i))
+            #expect(Swift.abs(e.distanceMM - 288.0.squareRoot()) < 1e-9)
+            #expect(Swift.abs(e.inPlaneMM - 12) < 1e-9)
+            #expect(Swift.abs(e.depthMM + 12) < 1e-9)
+            #expect(Swift.abs(e.tiltDegrees - 12) < 1e-9)
+        }
+        // From 3 s on: exactly the target.
+        for i in stride(from: 180, to: s.frameCount, by: 11) {
+            let truth = sim.truth(ofFrame: i)
+            #expect(same(truth[1], truth[0] * headToMRI.inverse * target, tolerance: 1e-9), "frame \(i)")
+        }
+        // Statuses: the coil hidden in frames 480..<522 (8.0 ≤ t < 8.7 s), the pointer partly out
+        // of the volume throughout, the head reference always seen.
+        for i in 0..<s.frameCount {
+            let statuses = sim.frame(i).tools.map(\.status)
+            let hidden = (480..<522).contains(i)
+            #expect(statuses == [.ok, hidden ? .missing : .ok, .partlyOutOfVolume], "frame \(i)")
+        }
+        // Measured (noise-free, float32): the on-target rule first holds at frame F and, held 0.5 s,
+        // is ON TARGET at F + 30, about 3.1 s.
+        var heldSince: Int?
+        var onTargetAt: Int?
+        for i in 0..<480 {
+            let f = sim.frame(i)
+            let e = error([try #require(f.tools[0].measured).transform, try #require(f.tools[1].measured).transform])
+            if e.onTarget {
+                if heldSince == nil { heldSince = i }
+                if onTargetAt == nil, i - heldSince! >= 30 { onTargetAt = i }
+            } else {
+                #expect(onTargetAt == nil, "off again at frame \(i)")
+                heldSince = nil
+            }
+        }
+        let at = try #require(onTargetAt)
+        #expect(at >= 170 && at <= 200, "ON TARGET at frame \(at)")
     }
 
     // MARK: static-noise-free

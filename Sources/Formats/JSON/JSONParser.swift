@@ -12,7 +12,12 @@ package struct JSONDocument: Sendable {
     /// NaN; a leading UTF-8 byte-order mark is skipped; duplicate keys in one object are an
     /// error). Syntax errors carry the line and column of the offending character.
     package static func parse(_ data: Data, source: String) throws(FileFormatError) -> JSONDocument {
-        let bytes = [UInt8](data)
+        try Self.parse(bytes: [UInt8](data), source: source)
+    }
+
+    /// Parses a complete JSON text given as UTF-8 bytes, by the same rules (for callers that hold
+    /// bytes rather than `Data`, such as the readout's server lines).
+    package static func parse(bytes: [UInt8], source: String) throws(FileFormatError) -> JSONDocument {
         var parser = JSONParser(bytes: bytes)
         do {
             let root = try parser.parseDocument()
