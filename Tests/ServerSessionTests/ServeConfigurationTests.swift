@@ -102,7 +102,7 @@ import TrackerCore
         #expect(c.tracker == .mock(scenarioPath: demo + "/../scenarios/demo-approach.json", seed: 1))
         #expect(c.plan == demo + "/plan.json")
         #expect(c.registration == demo + "/registration.json")
-        #expect(c.toolSet == demo + "/../../Calibration/tools/toolset-mock.json")
+        #expect(c.toolSet == demo + "/../../Calibration/tools/toolset-mock-navigation.json")
         #expect(c.coilCalibration == demo + "/../../Calibration/coils/mock-coil.json")
         #expect(c.activeTarget == "DLPFC-Fox2012")
         #expect(c.onTarget == .standard && c.igtlPort == 18944 && c.jsonPort == 18945 && c.bind == "127.0.0.1")
