@@ -105,6 +105,11 @@ final class Outbox: @unchecked Sendable {
     private var control: [[UInt8]] = []
     private var controlBytes = 0
     private var closedReason: String?
+    /// Someone is writing to the socket: the writer thread (between `take` and `writeFinished`) or
+    /// the fan-out's direct send (between `claimForDirectSend` and `endDirectSend`).
+    private var busy = false
+    /// What a direct send could not hand to the socket: it goes out first, by the writer.
+    private var unsent: [UInt8] = []
     /// Set by `finish`: deliver the queued messages, then close with this reason.
     private var finishingReason: String?
     /// Frames replaced before they were sent.
@@ -145,31 +150,70 @@ final class Outbox: @unchecked Sendable {
         return true
     }
 
-    /// Waits until something is queued or the outbox is closed; returns the control messages in
-    /// order and the latest frame, or nil once closed.
+    /// Claims the socket for a frame sent straight away by the fan-out thread: only when nothing
+    /// else waits to go out and nobody is writing (so messages keep their order). The caller then
+    /// sends without blocking and must call `endDirectSend`.
+    func claimForDirectSend() -> Bool {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        guard self.closedReason == nil, self.finishingReason == nil, !self.busy, self.frame == nil, self.control.isEmpty,
+            self.unsent.isEmpty
+        else { return false }
+        self.busy = true
+        self.framesQueued += 1
+        return true
+    }
+
+    /// Ends a direct send; what the socket did not take goes out first, by the writer thread.
+    func endDirectSend(unsent: ArraySlice<UInt8>) {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        self.busy = false
+        if !unsent.isEmpty { self.unsent = Array(unsent) }
+        self.condition.signal()
+    }
+
+    /// Waits until something is queued (and nobody is writing) or the outbox is closed; returns
+    /// the bytes a direct send left, the control messages in order and the latest frame, or nil
+    /// once closed. The caller writes them and then calls `writeFinished`.
     func take() -> (control: [[UInt8]], frame: FramePayload?)? {
         self.condition.lock()
         defer { self.condition.unlock() }
-        while self.closedReason == nil && self.finishingReason == nil && self.frame == nil && self.control.isEmpty {
+        while self.closedReason == nil
+            && (self.busy
+                || (self.finishingReason == nil && self.frame == nil && self.control.isEmpty && self.unsent.isEmpty))
+        {
             self.condition.wait()
         }
         if self.closedReason != nil { return nil }
+        var c = self.control
+        if !self.unsent.isEmpty {
+            c.insert(self.unsent, at: 0)
+            self.unsent = []
+        }
         if let reason = self.finishingReason {
-            if self.control.isEmpty {
+            if c.isEmpty {
                 self.closedReason = reason
                 return nil
             }
-            let c = self.control
             self.control.removeAll()
             self.controlBytes = 0
+            self.busy = true
             return (c, nil)
         }
-        let c = self.control
         let f = self.frame
         self.control.removeAll(keepingCapacity: true)
         self.controlBytes = 0
         self.frame = nil
+        self.busy = true
         return (c, f)
+    }
+
+    /// The writer thread has written what `take` gave it.
+    func writeFinished() {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        self.busy = false
     }
 
     /// Closes the outbox (wakes the writer). Returns true for the first caller.
@@ -250,10 +294,36 @@ final class ClientConnection: @unchecked Sendable {
         reader.start()
     }
 
-    /// Offers the frame if the client wants it.
+    /// Offers the frame if the client wants it (to the writer thread).
     func offer(frame: FramePayload) {
         guard self.handler.wantsFrame(frame) else { return }
         self.outbox.offer(frame: frame)
+    }
+
+    /// Delivers the newest of `frames` (oldest first) that the client wants — every one is put to
+    /// `wantsFrame` in order, as if each had been offered: sent at once, without blocking, when
+    /// nothing else is waiting to go out to this client (no thread wakes up for it); otherwise — or
+    /// for what the socket did not take — through the outbox and the writer thread, latest wins.
+    /// Called by the one fan-out thread; `scratch` is its reusable buffer.
+    func deliver(frames: ArraySlice<FramePayload>, scratch: inout [UInt8]) {
+        var wanted: FramePayload?
+        for f in frames where self.handler.wantsFrame(f) { wanted = f }
+        guard let frame = wanted else { return }
+        guard self.outbox.claimForDirectSend() else {
+            self.outbox.offer(frame: frame)
+            return
+        }
+        scratch.removeAll(keepingCapacity: true)
+        self.handler.appendFrame(frame, into: &scratch)
+        let sent: Int
+        do {
+            sent = try self.stream.writeAvailable(scratch)
+        } catch {
+            self.outbox.endDirectSend(unsent: [])
+            self.close(reason: "send failed: \(error)")
+            return
+        }
+        self.outbox.endDirectSend(unsent: scratch[sent...])
     }
 
     /// Queues a message that must arrive; a client that lets its queue overflow is dropped.
@@ -281,9 +351,13 @@ final class ClientConnection: @unchecked Sendable {
             buffer.removeAll(keepingCapacity: true)
             for c in control { buffer.append(contentsOf: c) }
             if let f = frame { self.handler.appendFrame(f, into: &buffer) }
-            if buffer.isEmpty { continue }
+            if buffer.isEmpty {
+                self.outbox.writeFinished()
+                continue
+            }
             do {
                 try self.stream.write(buffer)
+                self.outbox.writeFinished()
             } catch {
                 if error.code == .timeout {
                     self.close(reason: "stalled: could not send for \(self.stream.writeTimeout) (\(error))")

@@ -61,8 +61,9 @@ public struct NavigationSnapshot: Sendable {
 ///
 /// ### Threading
 /// `handle(_:)` runs on the tracker driver's thread: it processes the frame synchronously (the
-/// pipeline allocates nothing), encodes the frame's messages once, offers them to every client's
-/// latest-wins outbox and returns. It never performs I/O and never waits for a client: the only
+/// pipeline allocates nothing), publishes the frame to the server's fan-out thread (`FrameFanOut`:
+/// one wake-up whatever the number of clients), which sends it to each idle client at once without
+/// blocking and otherwise offers it to the client's latest-wins outbox, and returns. It never performs I/O and never waits for a client: the only
 /// locks it takes are held for a few instructions. Commands arrive on client reader threads and
 /// take the same engine lock briefly; durable writes (pulses, session) happen on those threads,
 /// outside the engine lock.
@@ -88,6 +89,8 @@ public final class NavigationEngine: @unchecked Sendable {
     private let clientsLock = NSLock()
     private var clients: [Int: ClientConnection] = [:]
     private var nextClientID = 1
+    /// Delivers each frame to the clients on the server's fan-out thread.
+    let fanOut = FrameFanOut()
     let log: @Sendable (String) -> Void
     /// The pointer tip in pointer coordinates, for the frame's `pointerTipMRI`.
     let pointerTipMM: Vector3?
@@ -220,7 +223,15 @@ public final class NavigationEngine: @unchecked Sendable {
         let payload = FramePayload(
             output: output, transforms: transforms, targetName: target?.name, pointerTipMRI: pointerTip, pointerStatus: pointerStatus,
             timestamp: timestamp, firstMessageID: firstMessageID)
-        for c in self.currentClients() { c.offer(frame: payload) }
+        self.clientsLock.lock()
+        let anyClient = !self.clients.isEmpty
+        self.clientsLock.unlock()
+        guard anyClient else { return }
+        // The server's fan-out thread delivers it; without one (an engine with no server running),
+        // straight to the outboxes.
+        if !self.fanOut.publish(payload) {
+            for c in self.currentClients() { c.offer(frame: payload) }
+        }
     }
 
     // MARK: Watchdog

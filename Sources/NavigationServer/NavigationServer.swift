@@ -65,6 +65,7 @@ public final class NavigationServer: @unchecked Sendable {
     public func start() {
         self.spawn("coilnav-igtl-accept") { self.acceptLoop(self.igtlListener, kind: .openIGTLink) }
         self.spawn("coilnav-json-accept") { self.acceptLoop(self.jsonListener, kind: .jsonLines) }
+        self.spawn("coilnav-fan-out") { [engine = self.engine] in engine.fanOut.run { engine.currentClients() } }
         if let interval = self.options.watchdogInterval {
             self.spawn("coilnav-watchdog") {
                 while !self.isStopped {
@@ -85,6 +86,7 @@ public final class NavigationServer: @unchecked Sendable {
         self.igtlListener.close()
         self.jsonListener.close()
         self.engine.closeAllClients(reason: "server stopping")
+        self.engine.fanOut.stop()
         self.done.wait()
     }
 

@@ -52,6 +52,21 @@ public final class TCPStream: ByteStream {
         try self.core.write(bytes, timeout: self.writeTimeout)
     }
 
+    /// Sends as much of `bytes` as the socket's buffer takes right now, without waiting; returns
+    /// how many bytes went (0 when the buffer is full). For a sender that must never block (the
+    /// server's frame fan-out), which hands the rest to a thread that may wait.
+    public func writeAvailable(_ bytes: [UInt8]) throws(TransportError) -> Int {
+        var result: Result<Int, TransportError> = .success(0)
+        bytes.withUnsafeBytes { raw in
+            do throws(TransportError) {
+                result = .success(try self.core.writeAvailable(raw))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     public func read(maxBytes: Int, timeout: Duration) throws(TransportError) -> [UInt8] {
         try self.core.read(maxBytes: maxBytes, timeout: timeout)
     }

@@ -95,13 +95,18 @@ final class FDStream: @unchecked Sendable {
         try self.gate.enter(self.name)
         defer { self.gate.leave() }
         let deadline = ContinuousClock().now.advanced(by: max(timeout, .zero))
-        var buffer = [UInt8](repeating: 0, count: maxBytes)
         while true {
             let revents = try self.wait(for: Int16(POLLIN), until: deadline)
             if revents == 0 { return [] }
-            // Read even on POLLHUP/POLLERR: data may still be queued before the end.
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(self.fd, $0.baseAddress, maxBytes) }
-            if n > 0 { return Array(buffer[0..<n]) }
+            // Read even on POLLHUP/POLLERR: data may still be queued before the end. Straight into
+            // the returned array (not zero-filled first: a 64 KiB buffer per read costs more than
+            // the read).
+            var n = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: maxBytes) { buffer, count in
+                n = Glibc.read(self.fd, buffer.baseAddress, maxBytes)
+                count = max(n, 0)
+            }
+            if n > 0 { return bytes.count * 4 < maxBytes && maxBytes > 4096 ? Array(bytes) : bytes }
             if n == 0 {
                 throw TransportError(.disconnected, "\(self.name): the other end closed the connection", underlying: "EOF")
             }
@@ -154,6 +159,34 @@ final class FDStream: @unchecked Sendable {
                 throw posixError("write to \(self.name) failed", errno: e)
             }
         }
+    }
+
+    /// Writes as much of `bytes` as the descriptor takes without waiting and returns how many
+    /// bytes that was (0 when its buffer is full).
+    func writeAvailable(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> Int {
+        try self.gate.enter(self.name)
+        defer { self.gate.leave() }
+        var offset = 0
+        while offset < bytes.count {
+            let p = bytes.baseAddress!.advanced(by: offset)
+            let n = self.isSocket
+                ? send(self.fd, p, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                : Glibc.write(self.fd, p, bytes.count - offset)
+            if n > 0 {
+                offset += n
+                continue
+            }
+            let e = errno
+            switch e {
+            case EINTR: continue
+            case EAGAIN: return offset
+            case EIO, ENODEV, ENXIO, ECONNRESET, EPIPE:
+                throw TransportError(.disconnected, "\(self.name): device or peer went away", underlying: errnoName(e))
+            default:
+                throw posixError("write to \(self.name) failed", errno: e)
+            }
+        }
+        return offset
     }
 
     /// Wakes blocked calls, waits for them to return, then closes the descriptor. Idempotent.
