@@ -127,7 +127,7 @@ struct TrackerConnection {
         }
         if let overrideRate { frameRateHz = overrideRate }
         let config = NDITrackerConfiguration.forURL(url, profiles: deviceProfiles, tools: toolSet.tools, frameRateHz: frameRateHz)
-        let period = config.pollInterval == .zero ? 1.0 / 60 : Double(config.pollInterval.components.attoseconds) / 1e18 + Double(config.pollInterval.components.seconds)
+        let period = config.pollInterval == .zero ? 1.0 / 60 : config.pollInterval.inSeconds
         var connection = TrackerConnection(
             url: url, connect: connect, configuration: config, frameRateHz: frameRateHz ?? 1 / period, mockServer: mockServer)
         connection.toolSet = toolSet

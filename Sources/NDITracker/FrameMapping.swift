@@ -99,9 +99,7 @@ public struct NeverSeenMonitor: Sendable {
     private var othersSeenSince: UInt64?
 
     public init(patience: Duration = .seconds(5)) {
-        let c = patience.components
-        self.patienceNanoseconds =
-            UInt64(max(0, c.seconds)) * 1_000_000_000 + UInt64(max(0, c.attoseconds / 1_000_000_000))
+        self.patienceNanoseconds = patience.wholeNanoseconds
     }
 
     /// Feeds one frame; returns the names of tools to warn about now (each name at most once in

@@ -209,7 +209,7 @@ public final class NDITrackerDriver: Sendable {
             return c.started && !c.finished
         }
         guard started else { return true }
-        if self.done.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .success {
+        if self.done.wait(timeout: .now() + .nanoseconds(Int(timeout.wholeNanoseconds))) == .success {
             self.done.signal()
             return true
         }
@@ -258,11 +258,11 @@ public final class NDITrackerDriver: Sendable {
 
     /// Waits until `d` has passed on the injected clock, or a stop is requested.
     private func waitOnClock(_ d: Duration) {
-        let target = self.clock.nowNanoseconds() &+ d.nanoseconds
+        let target = self.clock.nowNanoseconds() &+ d.wholeNanoseconds
         while !self.stopRequested {
             let now = self.clock.nowNanoseconds()
             if now >= target { return }
-            let slice = min(target - now, self.configuration.readSlice.nanoseconds)
+            let slice = min(target - now, self.configuration.readSlice.wholeNanoseconds)
             Thread.sleep(forTimeInterval: Double(max(slice, 100_000)) / 1e9)
         }
     }
@@ -281,7 +281,7 @@ public final class NDITrackerDriver: Sendable {
         // Polls go out on a grid slightly faster than the device's frames (see PollScheduler).
         var scheduler =
             self.configuration.pollInterval > .zero
-            ? PollScheduler(periodNanoseconds: self.configuration.pollInterval.nanoseconds) : nil
+            ? PollScheduler(periodNanoseconds: self.configuration.pollInterval.wholeNanoseconds) : nil
         var sentAt = self.clock.nowNanoseconds()
         var receivedAt = sentAt
         var stopDelivered = false
@@ -304,7 +304,7 @@ public final class NDITrackerDriver: Sendable {
                     case .sendBreak:
                         try stream.sendBreak(duration: self.configuration.breakDuration)
                     case .pause(let d):
-                        if d > .zero { Thread.sleep(forTimeInterval: Double(d.nanoseconds) / 1e9) }
+                        if d > .zero { Thread.sleep(forTimeInterval: d.inSeconds) }
                     case .send(let command):
                         let isPoll = session.isTracking && command == session.trackingCommand
                         if isPoll, self.stopRequested, !stopDelivered {
@@ -364,7 +364,7 @@ public final class NDITrackerDriver: Sendable {
                 }
                 actions = []
                 guard let timeout = session.awaitedTimeout else { return (nil, reachedTracking) }
-                let deadline = sentAt &+ timeout.nanoseconds
+                let deadline = sentAt &+ timeout.wholeNanoseconds
                 while actions.isEmpty {
                     if let result = framer.next() {
                         receivedAt = self.clock.nowNanoseconds()
@@ -384,7 +384,7 @@ public final class NDITrackerDriver: Sendable {
                         break
                     }
                     let slice = Duration.nanoseconds(
-                        Int64(min(deadline - now, self.configuration.readSlice.nanoseconds))
+                        Int64(min(deadline - now, self.configuration.readSlice.wholeNanoseconds))
                     )
                     let bytes = try stream.read(maxBytes: 4096, timeout: slice)
                     if !bytes.isEmpty { framer.feed(bytes) }

@@ -38,16 +38,6 @@ public struct SystemTrackerClock: TrackerClock {
     private let origin = ContinuousClock.now
     public init() {}
     public func nowNanoseconds() -> UInt64 {
-        let c = self.origin.duration(to: .now).components
-        return UInt64(c.seconds) * 1_000_000_000 + UInt64(c.attoseconds / 1_000_000_000)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (negative durations give 0).
-    var nanoseconds: UInt64 {
-        let c = self.components
-        if c.seconds < 0 || (c.seconds == 0 && c.attoseconds < 0) { return 0 }
-        return UInt64(c.seconds) * 1_000_000_000 + UInt64(c.attoseconds / 1_000_000_000)
+        self.origin.duration(to: .now).wholeNanoseconds
     }
 }

@@ -310,7 +310,7 @@ public final class NavigationEngine: @unchecked Sendable {
     /// The pose at `time` (ns of the clock), waiting up to `pulseWaitLimit` (real time) for the frame
     /// after it. Returns the lookup and the active target at that moment.
     public func pose(at time: UInt64) -> (PoseLookup, NavigationTarget?) {
-        let deadline = Date().addingTimeInterval(Double(self.configuration.pulseWaitLimit.components.seconds) + Double(self.configuration.pulseWaitLimit.components.attoseconds) / 1e18)
+        let deadline = Date().addingTimeInterval(self.configuration.pulseWaitLimit.inSeconds)
         self.lock.lock()
         defer { self.lock.unlock() }
         while true {
@@ -326,7 +326,7 @@ public final class NavigationEngine: @unchecked Sendable {
     /// Waits (real time, up to `timeout`) for the next `count` processed frames and returns their
     /// pointer samples; fewer when the time runs out.
     public func nextPointerSamples(count: Int, timeout: Duration) -> [PointerSample] {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.inSeconds
         let deadline = Date().addingTimeInterval(seconds)
         let count = min(count, Self.pointerSampleCapacity)
         self.lock.lock()
@@ -346,7 +346,7 @@ public final class NavigationEngine: @unchecked Sendable {
     /// Waits (real time, up to `timeout`) for the next `count` processed frames and returns them as
     /// received; fewer when the time runs out.
     public func nextFrames(count: Int, timeout: Duration) -> [TrackerFrame] {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.inSeconds
         let deadline = Date().addingTimeInterval(seconds)
         let count = min(count, Self.pointerSampleCapacity)
         self.lock.lock()

@@ -69,7 +69,7 @@ public final class NavigationServer: @unchecked Sendable {
         if let interval = self.options.watchdogInterval {
             self.spawn("coilnav-watchdog") {
                 while !self.isStopped {
-                    Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+                    Thread.sleep(forTimeInterval: interval.inSeconds)
                     self.engine.checkWatchdog()
                 }
             }

@@ -75,7 +75,7 @@ public final class ReplayClock: TrackerClock, @unchecked Sendable {
         self.lock.lock()
         defer { self.lock.unlock() }
         guard self.speed > 0 else { return self.floor }
-        let elapsed = Self.nanoseconds(self.anchorReal.duration(to: .now))
+        let elapsed = self.anchorReal.duration(to: .now).wholeNanoseconds
         let advanced = self.anchorRecorded &+ UInt64(min(Double(elapsed) * self.speed, 1.8e19))
         return min(max(advanced, self.floor), self.ceiling)
     }
@@ -112,11 +112,5 @@ public final class ReplayClock: TrackerClock, @unchecked Sendable {
         self.lock.lock()
         self.ceiling = max(self.floor, recorded)
         self.lock.unlock()
-    }
-
-    static func nanoseconds(_ d: Duration) -> UInt64 {
-        let c = d.components
-        if c.seconds < 0 || (c.seconds == 0 && c.attoseconds < 0) { return 0 }
-        return UInt64(c.seconds) * 1_000_000_000 + UInt64(c.attoseconds / 1_000_000_000)
     }
 }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Geometry
 import NDITracker
@@ -182,7 +183,7 @@ public enum RecordingLines {
                 case .tracking: out += "\"tracking\""
                 case .disconnected(let reason): out += "\"disconnected\",\"reason\":" + quoted(reason)
                 case .reconnecting(let attempt, let delay):
-                    out += "\"reconnecting\",\"attempt\":\(attempt),\"delayNanoseconds\":\(nanoseconds(delay))"
+                    out += "\"reconnecting\",\"attempt\":\(attempt),\"delayNanoseconds\":\(delay.wholeNanoseconds)"
                 case .stopped: out += "\"stopped\""
                 }
                 out += "}\n"
@@ -227,30 +228,6 @@ public enum RecordingLines {
         return x.description
     }
 
-    static func nanoseconds(_ d: Duration) -> UInt64 {
-        let c = d.components
-        if c.seconds < 0 || (c.seconds == 0 && c.attoseconds < 0) { return 0 }
-        return UInt64(c.seconds) * 1_000_000_000 + UInt64(c.attoseconds / 1_000_000_000)
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// `s` as a JSON string literal (Formats' escaping).
+    static func quoted(_ s: String) -> String { "\"" + jsonEscaped(s) + "\"" }
 }

@@ -77,7 +77,7 @@ public final class ReplayTrackerSource: TrackerSource, @unchecked Sendable {
         self.condition.broadcast()
         self.condition.unlock()
         guard running else { return true }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.inSeconds
         guard self.done.wait(timeout: .now() + seconds) == .success else { return false }
         self.done.signal()
         return true
@@ -98,7 +98,7 @@ public final class ReplayTrackerSource: TrackerSource, @unchecked Sendable {
         while !self.stopRequested {
             let remaining = ContinuousClock.now.duration(to: due)
             if remaining <= .zero { return true }
-            let seconds = min(Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18, 0.25)
+            let seconds = min(remaining.inSeconds, 0.25)
             _ = self.condition.wait(until: Date().addingTimeInterval(seconds))
         }
         return false

@@ -105,7 +105,7 @@ public final class SerialStream: ByteStream {
     public func sendBreak(duration: Duration) throws(TransportError) {
         try self.core.withDescriptor { fd throws(TransportError) in
             if ioctl(fd, UInt(TIOCSBRK)) == 0 {
-                Thread.sleep(forTimeInterval: max(0, Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18))
+                Thread.sleep(forTimeInterval: max(0, duration.inSeconds))
                 if ioctl(fd, UInt(TIOCCBRK)) != 0 { throw posixError("cannot clear the break on \(self.path)", errno: errno) }
                 return
             }

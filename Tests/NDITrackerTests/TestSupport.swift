@@ -12,7 +12,7 @@ final class ManualClock: TrackerClock, @unchecked Sendable {
     private var now: UInt64
     init(start: UInt64 = 1_000_000_000) { self.now = start }
     func nowNanoseconds() -> UInt64 { self.lock.withLock { self.now } }
-    func advance(by d: Duration) { self.lock.withLock { self.now += d.nanoseconds } }
+    func advance(by d: Duration) { self.lock.withLock { self.now += d.wholeNanoseconds } }
 }
 
 /// Collects driver events (thread-safe) and waits for conditions with a hang guard.
@@ -253,4 +253,4 @@ func pvwrLines(handle: String, rom: [UInt8]) -> [String] {
     }
 }
 
-func durationNanos(_ d: Duration) -> UInt64 { d.nanoseconds }
+func durationNanos(_ d: Duration) -> UInt64 { d.wholeNanoseconds }
