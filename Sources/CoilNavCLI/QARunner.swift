@@ -74,7 +74,8 @@ struct QARunner {
             // scenario did not script. A mock that really stops is caught by --stall-seconds.
             configuration.session.trackingTimeout = .seconds(10)
         }
-        let queue = QAFrameQueue()
+        // Unbounded: the QA needs every frame (a run holds a few thousand).
+        let queue = EventQueue()
         let protocolDone = ManagedFlag()
         let driver = NDITrackerDriver(configuration: configuration, clock: clock, connect: self.connection.connect) {
             event in
@@ -85,7 +86,7 @@ struct QARunner {
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { queue.interrupt() }
+            source.setEventHandler { queue.requestStop() }
             source.resume()
             return source
         }
@@ -102,7 +103,7 @@ struct QARunner {
         var lastState = "connecting"
         var lastDisconnect: String?
         while !session.isFinished {
-            let (events, interrupted) = queue.take(timeout: 0.25)
+            let (events, interrupted, _) = queue.take(until: Date().addingTimeInterval(0.25))
             if interrupted { throw CLIError("interrupted: the QA run was stopped before its end; no report written") }
             for event in events {
                 switch event {
@@ -170,38 +171,4 @@ struct QARunner {
 enum QATextOut {
     /// Seconds as typed: 30, 1.5.
     static func seconds(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
-}
-
-/// Events from the driver's thread to the QA thread: `push` never blocks; `take` waits up to a
-/// timeout. Frames are never dropped (the QA needs every one; a run holds a few thousand).
-final class QAFrameQueue: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var items: [TrackerEvent] = []
-    private var interrupted = false
-
-    func push(_ e: TrackerEvent) {
-        self.condition.lock()
-        self.items.append(e)
-        self.condition.signal()
-        self.condition.unlock()
-    }
-
-    func interrupt() {
-        self.condition.lock()
-        self.interrupted = true
-        self.condition.signal()
-        self.condition.unlock()
-    }
-
-    func take(timeout: Double) -> ([TrackerEvent], Bool) {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        let until = Date().addingTimeInterval(timeout)
-        while self.items.isEmpty && !self.interrupted {
-            if !self.condition.wait(until: until) { break }
-        }
-        let out = self.items
-        self.items = []
-        return (out, self.interrupted)
-    }
 }

@@ -74,7 +74,7 @@ struct RecordCommand: ParsableCommand {
         let recorder = try Self.makeRecorder(
             tracker: tracker, text: self.tracker, path: self.out, overwrite: self.force, frameLimit: self.frames, capacity: self.queue)
         let clock = tracker.clock
-        let monitor = RecordMonitor()
+        let monitor = EventQueue()  // states and warnings (frames are only counted)
         let source = tracker.makeSource { event in
             recorder.record(event, atNanoseconds: clock.nowNanoseconds())
             if case .frame = event { return }
@@ -93,7 +93,7 @@ struct RecordCommand: ParsableCommand {
         var nextProgress = Date().addingTimeInterval(1)
         var stopReason = ""
         while true {
-            let (events, stopRequested) = monitor.take(until: min(nextProgress, Date().addingTimeInterval(0.05)))
+            let (events, stopRequested, _) = monitor.take(until: min(nextProgress, Date().addingTimeInterval(0.05)))
             var sourceStopped = false
             for event in events {
                 switch event {
@@ -134,7 +134,7 @@ struct RecordCommand: ParsableCommand {
         }
         // TSTOP; the events of stopping are recorded too.
         if !source.stop(timeout: .seconds(3)) { printError("coilnav: record: the tracker did not stop in time") }
-        for event in monitor.take(until: Date()).0 {
+        for event in monitor.take(until: Date()).events {
             if case .state(let state) = event { printError("coilnav: tracker \(self.tracker): \(TrackerConnection.describe(state))") }
         }
         printError("coilnav: record: \(stopReason)")
@@ -193,38 +193,5 @@ struct RecordCommand: ParsableCommand {
     static func seconds(_ x: Double) -> String {
         let r = (x * 100).rounded() / 100
         return String(format: "%.2f", r)
-    }
-}
-
-/// States and warnings from the tracker's thread to the main thread (frames are only counted).
-final class RecordMonitor: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var items: [TrackerEvent] = []
-    private var stopRequested = false
-
-    func push(_ e: TrackerEvent) {
-        self.condition.lock()
-        self.items.append(e)
-        self.condition.signal()
-        self.condition.unlock()
-    }
-
-    func requestStop() {
-        self.condition.lock()
-        self.stopRequested = true
-        self.condition.signal()
-        self.condition.unlock()
-    }
-
-    /// Waits until `deadline` for events or a stop request; takes the events.
-    func take(until deadline: Date) -> ([TrackerEvent], Bool) {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        while self.items.isEmpty && !self.stopRequested {
-            if !self.condition.wait(until: deadline) { break }
-        }
-        let out = (self.items, self.stopRequested)
-        self.items = []
-        return out
     }
 }
