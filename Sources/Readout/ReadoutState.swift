@@ -146,11 +146,18 @@ public struct ReadoutState: Sendable {
         case .unreachable(let reason, let attempt, let since):
             return .unreachable(reason: reason, attempt: attempt, seconds: Self.seconds(now - since))
         case .connected:
+            // Before the first frame the tracker has not been lost but not yet found (the server's
+            // watchdog counts from its start, so it announces a loss while the tracker sets up):
+            // "waiting", with what the tracker is doing.
+            if self.frame == nil, self.trackingLost?.lastFrame == nil, self.status?.lastFrame == nil {
+                return .waiting(tracker: self.trackerDetail)
+            }
             if let lost = self.trackingLost {
                 let silence = lost.silenceMs / 1000 + Self.seconds(now - lost.atNanoseconds)
                 return .trackingLost(silenceSeconds: silence, lastFrame: lost.lastFrame ?? self.frame?.frame, tracker: self.trackerDetail)
             }
             guard let frame = self.frame, let arrived = self.frameArrivedNanoseconds else {
+                // The server has seen frames (its status says so) that this client has not.
                 if self.status?.tracker == "tracking lost" {
                     return .trackingLost(silenceSeconds: nil, lastFrame: self.status?.lastFrame, tracker: nil)
                 }

@@ -28,6 +28,23 @@ import Testing
 
     /// Lost by the server's event (its silence plus the time since), by the server's status, or by
     /// the readout's own silence limit; a frame or `tracking-restored` ends it.
+    /// The server's watchdog counts from its start, so it announces a loss while the tracker is
+    /// still being set up: before any frame that is "waiting", with what the tracker is doing.
+    @Test func aLossBeforeTheFirstFrameIsWaitingForTheTracker() {
+        var state = ReadoutState(serverLabel: "127.0.0.1:18945")
+        state.setConnection(.connected(sinceNanoseconds: 0))
+        state.apply(.event(.trackerState("setting up")), at: 1 * s)
+        state.apply(.event(.trackingLost(lastFrame: nil, silenceMs: 100)), at: 1 * s)
+        #expect(state.phase(at: 2 * s) == .waiting(tracker: "setting up"))
+        state.apply(.event(.trackerState("tracking")), at: 2 * s)
+        #expect(state.phase(at: 2 * s) == .waiting(tracker: nil))
+        // Once frames have come, a silence is a loss.
+        state.apply(.event(.trackingRestored(frame: 7)), at: 3 * s)
+        state.apply(.frame(Known.farFrame), at: 3 * s)
+        state.apply(.event(.trackingLost(lastFrame: 1100, silenceMs: 50)), at: 4 * s)
+        #expect(state.phase(at: 4 * s) == .trackingLost(silenceSeconds: 0.05, lastFrame: 1100, tracker: nil))
+    }
+
     @Test func trackingLostFromTheEventTheStatusOrSilence() {
         var state = Known.state(Known.onTargetFrame, at: 10 * s)
         #expect(state.phase(at: 10 * s + 400_000_000) == .onTarget(dwellSeconds: 1.25, holding: false))
