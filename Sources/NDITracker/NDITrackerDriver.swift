@@ -313,9 +313,9 @@ public final class NDITrackerDriver: Sendable {
                             continue
                         }
                         var slot: UInt64?
-                        if isPoll, scheduler != nil {
+                        if isPoll, let grid = scheduler {
                             let now = self.clock.nowNanoseconds()
-                            let s = scheduler!.sendTime(now: now)
+                            let s = grid.sendTime(now: now)
                             if s > now { self.waitOnClock(.nanoseconds(Int64(s - now))) }
                             slot = s
                         }

@@ -112,9 +112,6 @@ final class Outbox: @unchecked Sendable {
     private var unsent: [UInt8] = []
     /// Set by `finish`: deliver the queued messages, then close with this reason.
     private var finishingReason: String?
-    /// Frames replaced before they were sent.
-    private(set) var framesDropped = 0
-    private(set) var framesQueued = 0
 
     /// Above this many bytes of queued control messages the client is not reading: it is dropped.
     let controlLimitBytes: Int
@@ -129,9 +126,7 @@ final class Outbox: @unchecked Sendable {
         self.condition.lock()
         defer { self.condition.unlock() }
         if self.closedReason != nil || self.finishingReason != nil { return false }
-        if self.frame != nil { self.framesDropped += 1 }
         self.frame = frame
-        self.framesQueued += 1
         self.condition.signal()
         return true
     }
@@ -160,7 +155,6 @@ final class Outbox: @unchecked Sendable {
             self.unsent.isEmpty
         else { return false }
         self.busy = true
-        self.framesQueued += 1
         return true
     }
 
@@ -292,12 +286,6 @@ final class ClientConnection: @unchecked Sendable {
         let reader = Thread { [self] in self.readLoop() }
         reader.name = "coilnav-client-\(self.id)-reader"
         reader.start()
-    }
-
-    /// Offers the frame if the client wants it (to the writer thread).
-    func offer(frame: FramePayload) {
-        guard self.handler.wantsFrame(frame) else { return }
-        self.outbox.offer(frame: frame)
     }
 
     /// Delivers the newest of `frames` (oldest first) that the client wants — every one is put to

@@ -8,15 +8,14 @@ import Foundation
 /// client whose socket is full, or that has responses or events queued, gets the frame through its
 /// outbox and writer thread (latest wins), as before. Frames published while the fan-out was busy
 /// are all put to each client's `wantsFrame` in order (its rate cap sees every frame), and only
-/// the newest wanted one is sent. More than `backlogLimit` unhandled frames: the oldest are
-/// forgotten (`framesSkipped`).
+/// the newest wanted one is sent. Of more than `backlogLimit` unhandled frames the oldest are
+/// forgotten (latest wins here too). Frames published before the thread starts wait for it; after
+/// `stop()` they are ignored.
 final class FrameFanOut: @unchecked Sendable {
     // @unchecked: state is guarded by `condition`.
     private let condition = NSCondition()
     private var pending: [FramePayload] = []
-    private var running = false
     private var stopping = false
-    private(set) var framesSkipped = 0
     let backlogLimit: Int
 
     init(backlogLimit: Int = 1024) {
@@ -24,26 +23,18 @@ final class FrameFanOut: @unchecked Sendable {
         self.pending.reserveCapacity(64)
     }
 
-    /// Publishes the newest frame. Returns false when no fan-out thread runs (the caller then
-    /// offers the frame to the clients' outboxes itself).
-    func publish(_ frame: FramePayload) -> Bool {
+    /// Publishes the newest frame.
+    func publish(_ frame: FramePayload) {
         self.condition.lock()
         defer { self.condition.unlock() }
-        guard self.running, !self.stopping else { return false }
-        if self.pending.count >= self.backlogLimit {
-            self.pending.removeFirst()
-            self.framesSkipped += 1
-        }
+        guard !self.stopping else { return }
+        if self.pending.count >= self.backlogLimit { self.pending.removeFirst() }
         self.pending.append(frame)
         self.condition.signal()
-        return true
     }
 
     /// The fan-out loop; returns after `stop()`. `clients` gives the clients to deliver to.
     func run(clients: () -> [ClientConnection]) {
-        self.condition.lock()
-        self.running = !self.stopping
-        self.condition.unlock()
         var scratch: [UInt8] = []
         scratch.reserveCapacity(16 * 1024)
         var batch: [FramePayload] = []
@@ -52,7 +43,6 @@ final class FrameFanOut: @unchecked Sendable {
             self.condition.lock()
             while self.pending.isEmpty && !self.stopping { self.condition.wait() }
             if self.stopping {
-                self.running = false
                 self.pending.removeAll()
                 self.condition.unlock()
                 return

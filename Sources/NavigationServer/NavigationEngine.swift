@@ -63,8 +63,9 @@ public struct NavigationSnapshot: Sendable {
 /// `handle(_:)` runs on the tracker driver's thread: it processes the frame synchronously (the
 /// pipeline allocates nothing), publishes the frame to the server's fan-out thread (`FrameFanOut`:
 /// one wake-up whatever the number of clients), which sends it to each idle client at once without
-/// blocking and otherwise offers it to the client's latest-wins outbox, and returns. It never performs I/O and never waits for a client: the only
-/// locks it takes are held for a few instructions. Commands arrive on client reader threads and
+/// blocking and otherwise offers it to the client's latest-wins outbox, and returns. It never
+/// performs I/O and never waits for a client: the only locks it takes are held for a few
+/// instructions. Commands arrive on client reader threads and
 /// take the same engine lock briefly; durable writes (pulses, session) happen on those threads,
 /// outside the engine lock.
 public final class NavigationEngine: @unchecked Sendable {
@@ -87,7 +88,11 @@ public final class NavigationEngine: @unchecked Sendable {
     private var recentFrames: [TrackerFrame] = []
     private static let pointerSampleCapacity = 1024
     private let clientsLock = NSLock()
-    private var clients: [Int: ClientConnection] = [:]
+    private var clients: [Int: ClientConnection] = [:] {
+        didSet { self.clientList = Array(self.clients.values) }
+    }
+    /// `clients`' values, rebuilt when a client comes or goes, so a frame's fan-out only retains it.
+    private var clientList: [ClientConnection] = []
     private var nextClientID = 1
     /// Delivers each frame to the clients on the server's fan-out thread.
     let fanOut = FrameFanOut()
@@ -224,14 +229,9 @@ public final class NavigationEngine: @unchecked Sendable {
             output: output, transforms: transforms, targetName: target?.name, pointerTipMRI: pointerTip, pointerStatus: pointerStatus,
             timestamp: timestamp, firstMessageID: firstMessageID)
         self.clientsLock.lock()
-        let anyClient = !self.clients.isEmpty
+        let anyClient = !self.clientList.isEmpty
         self.clientsLock.unlock()
-        guard anyClient else { return }
-        // The server's fan-out thread delivers it; without one (an engine with no server running),
-        // straight to the outboxes.
-        if !self.fanOut.publish(payload) {
-            for c in self.currentClients() { c.offer(frame: payload) }
-        }
+        if anyClient { self.fanOut.publish(payload) }
     }
 
     // MARK: Watchdog
@@ -326,38 +326,30 @@ public final class NavigationEngine: @unchecked Sendable {
     /// Waits (real time, up to `timeout`) for the next `count` processed frames and returns their
     /// pointer samples; fewer when the time runs out.
     public func nextPointerSamples(count: Int, timeout: Duration) -> [PointerSample] {
-        let seconds = timeout.inSeconds
-        let deadline = Date().addingTimeInterval(seconds)
-        let count = min(count, Self.pointerSampleCapacity)
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        let start = self.pointerSequence
-        while self.pointerSequence - start < count, Date() < deadline { _ = self.lock.wait(until: deadline) }
-        let end = min(self.pointerSequence, start + count)
-        var out: [PointerSample] = []
-        var i = max(start, self.pointerSequence - Self.pointerSampleCapacity)
-        while i < end {
-            out.append(self.pointerSamples[i % Self.pointerSampleCapacity])
-            i += 1
-        }
-        return out
+        self.nextFromRing(\.pointerSamples, count: count, timeout: timeout)
     }
 
     /// Waits (real time, up to `timeout`) for the next `count` processed frames and returns them as
     /// received; fewer when the time runs out.
     public func nextFrames(count: Int, timeout: Duration) -> [TrackerFrame] {
-        let seconds = timeout.inSeconds
-        let deadline = Date().addingTimeInterval(seconds)
+        self.nextFromRing(\.recentFrames, count: count, timeout: timeout)
+    }
+
+    /// The entries of a ring kept in step with `pointerSequence` for the next `count` frames.
+    private func nextFromRing<T>(
+        _ ring: KeyPath<NavigationEngine, [T]>, count: Int, timeout: Duration
+    ) -> [T] {
+        let deadline = Date().addingTimeInterval(timeout.inSeconds)
         let count = min(count, Self.pointerSampleCapacity)
         self.lock.lock()
         defer { self.lock.unlock() }
         let start = self.pointerSequence
         while self.pointerSequence - start < count, Date() < deadline { _ = self.lock.wait(until: deadline) }
         let end = min(self.pointerSequence, start + count)
-        var out: [TrackerFrame] = []
+        var out: [T] = []
         var i = max(start, self.pointerSequence - Self.pointerSampleCapacity)
         while i < end {
-            out.append(self.recentFrames[i % Self.pointerSampleCapacity])
+            out.append(self[keyPath: ring][i % Self.pointerSampleCapacity])
             i += 1
         }
         return out
@@ -397,7 +389,7 @@ public final class NavigationEngine: @unchecked Sendable {
     func currentClients() -> [ClientConnection] {
         self.clientsLock.lock()
         defer { self.clientsLock.unlock() }
-        return Array(self.clients.values)
+        return self.clientList
     }
 
     public var clientCount: Int {

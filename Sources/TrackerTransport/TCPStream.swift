@@ -56,15 +56,7 @@ public final class TCPStream: ByteStream {
     /// how many bytes went (0 when the buffer is full). For a sender that must never block (the
     /// server's frame fan-out), which hands the rest to a thread that may wait.
     public func writeAvailable(_ bytes: [UInt8]) throws(TransportError) -> Int {
-        var result: Result<Int, TransportError> = .success(0)
-        bytes.withUnsafeBytes { raw in
-            do throws(TransportError) {
-                result = .success(try self.core.writeAvailable(raw))
-            } catch {
-                result = .failure(error)
-            }
-        }
-        return try result.get()
+        try self.core.writeAvailable(bytes)
     }
 
     public func read(maxBytes: Int, timeout: Duration) throws(TransportError) -> [UInt8] {

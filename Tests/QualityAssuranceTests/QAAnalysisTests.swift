@@ -45,7 +45,7 @@ import Testing
     {
         QAAnalysis.evaluate(
             r, phantom: smallPhantom(thresholds: thresholds), nominalFrameRateHz: 60, pointerTipMM: calibrationTip,
-            latency: stubLatency)
+            latency: knownLatency)
     }
 
     @Test func everyFigureFromKnownInputs() throws {

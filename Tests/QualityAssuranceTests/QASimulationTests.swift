@@ -27,7 +27,7 @@ import TrackerCore
         }
         let result = QAAnalysis.evaluate(
             session.recording, phantom: phantom, nominalFrameRateHz: scenario.frameRateHz,
-            pointerTipMM: Self.calibratedTip, latency: stubLatency)
+            pointerTipMM: Self.calibratedTip, latency: knownLatency)
         return (session, result, sim)
     }
 

@@ -93,9 +93,11 @@ func trackerFrame(_ m: MockFrame) -> TrackerFrame {
         })
 }
 
-/// A latency summary well within any threshold, for runs without a server.
-let stubLatency = QALatency(
-    path: "stub", samples: 100, p50MS: 0.25, p99MS: 0.75, maxMS: 1.5,
+/// A known latency summary (p50 0.25 ms, p99 0.75 ms, max 1.5 ms) as the analysis's input: the
+/// analysis tests feed frames without a server, and check that this summary becomes the
+/// `latency-p99` figure against its threshold; the measured path is tested end to end.
+let knownLatency = QALatency(
+    path: "known test input", samples: 100, p50MS: 0.25, p99MS: 0.75, maxMS: 1.5,
     bins: [
         .init(fromMS: 0, toMS: 0.5, count: 60), .init(fromMS: 0.5, toMS: 1, count: 39),
         .init(fromMS: 1, toMS: 1.5, count: 0), .init(fromMS: 1.5, toMS: 2, count: 1),

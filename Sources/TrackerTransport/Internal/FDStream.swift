@@ -131,47 +131,38 @@ final class FDStream: @unchecked Sendable {
         try self.gate.enter(self.name)
         defer { self.gate.leave() }
         let deadline = ContinuousClock().now.advanced(by: timeout)
-        var offset = 0
+        var offset = try self.sendAvailable(bytes, from: 0)
+        while offset < bytes.count {
+            let revents = try self.wait(for: Int16(POLLOUT), until: deadline)
+            if revents == 0 {
+                throw TransportError(
+                    .timeout, "\(self.name): could not write \(bytes.count - offset) of \(bytes.count) bytes in time")
+            }
+            if revents & Int16(POLLOUT) == 0 && revents & Int16(POLLHUP | POLLERR) != 0 {
+                throw TransportError(.disconnected, "\(self.name): the other end hung up", underlying: "POLLHUP")
+            }
+            offset = try self.sendAvailable(bytes, from: offset)
+        }
+    }
+
+    /// Writes as much of `bytes` as the descriptor takes without waiting and returns how many
+    /// bytes that was (0 when its buffer is full).
+    func writeAvailable(_ bytes: [UInt8]) throws(TransportError) -> Int {
+        try self.gate.enter(self.name)
+        defer { self.gate.leave() }
+        return try self.sendAvailable(bytes, from: 0)
+    }
+
+    /// Writes `bytes` from `offset` until all are written or the (non-blocking) descriptor would
+    /// block; returns the offset reached. Call inside the gate.
+    private func sendAvailable(_ bytes: [UInt8], from start: Int) throws(TransportError) -> Int {
+        var offset = start
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { raw -> Int in
                 let p = raw.baseAddress!.advanced(by: offset)
                 if self.isSocket { return send(self.fd, p, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
                 return Glibc.write(self.fd, p, bytes.count - offset)
             }
-            if n > 0 {
-                offset += n
-                continue
-            }
-            let e = errno
-            switch e {
-            case EAGAIN, EINTR:
-                let revents = try self.wait(for: Int16(POLLOUT), until: deadline)
-                if revents == 0 {
-                    throw TransportError(
-                        .timeout, "\(self.name): could not write \(bytes.count - offset) of \(bytes.count) bytes in time")
-                }
-                if revents & Int16(POLLOUT) == 0 && revents & Int16(POLLHUP | POLLERR) != 0 {
-                    throw TransportError(.disconnected, "\(self.name): the other end hung up", underlying: "POLLHUP")
-                }
-            case EIO, ENODEV, ENXIO, ECONNRESET, EPIPE:
-                throw TransportError(.disconnected, "\(self.name): device or peer went away", underlying: errnoName(e))
-            default:
-                throw posixError("write to \(self.name) failed", errno: e)
-            }
-        }
-    }
-
-    /// Writes as much of `bytes` as the descriptor takes without waiting and returns how many
-    /// bytes that was (0 when its buffer is full).
-    func writeAvailable(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> Int {
-        try self.gate.enter(self.name)
-        defer { self.gate.leave() }
-        var offset = 0
-        while offset < bytes.count {
-            let p = bytes.baseAddress!.advanced(by: offset)
-            let n = self.isSocket
-                ? send(self.fd, p, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                : Glibc.write(self.fd, p, bytes.count - offset)
             if n > 0 {
                 offset += n
                 continue
