@@ -154,7 +154,7 @@ struct QACommand: ParsableCommand {
                     + "a replay:// recording cannot be used: give an ndi-usb, ndi-serial, ndi-tcp or mock URL")
         }
         let connection = try TrackerConnection.open(
-            url: url, text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles, command: "qa",
+            url: url, text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles,
             mockTiming: self.mockSpeed == nil ? .realTime : .asFastAsPossible, frameRateHz: self.frameRateHz)
         defer { connection.mockServer?.stop() }
         let toolNames = connection.configuration.session.tools.map(\.name)

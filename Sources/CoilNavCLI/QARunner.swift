@@ -83,17 +83,8 @@ struct QARunner {
             if !protocolDone.isSet { engine.handle(event) }
             queue.push(event)
         }
-        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { queue.requestStop() }
-            source.resume()
-            return source
-        }
-        defer {
-            signals.forEach { $0.cancel() }
-            for sig in [SIGINT, SIGTERM] { signal(sig, SIG_DFL) }
-        }
+        let signals = TerminationSignals { _ in queue.requestStop() }
+        defer { signals.cancel() }
         driver.start()
         var driverStopped = false
         defer { if !driverStopped { driver.stop() } }

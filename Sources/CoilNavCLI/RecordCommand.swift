@@ -68,7 +68,7 @@ struct RecordCommand: ParsableCommand {
             throw CLIError("--tracker \(self.tracker): this is already a recording; copy the file to keep it")
         }
         let tracker = try TrackerConnection.open(
-            url: url, text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles, command: "record")
+            url: url, text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles)
         let mockServer = tracker.mockServer
         defer { mockServer?.stop() }
         let recorder = try Self.makeRecorder(
@@ -80,14 +80,8 @@ struct RecordCommand: ParsableCommand {
             if case .frame = event { return }
             monitor.push(event)
         }
-        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { monitor.requestStop() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals { _ in monitor.requestStop() }
+        defer { signals.cancel() }
         printError("coilnav: record: \(self.tracker) → \(self.out)")
         source.start()
         var nextProgress = Date().addingTimeInterval(1)

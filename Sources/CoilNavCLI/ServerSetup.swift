@@ -98,7 +98,7 @@ struct ServerSetup {
         if let w = pulseLog.recoveredWarning { notes.append("pulse log: \(w)") }
         let token: String? = c.insecure ? nil : try load("token") { try session.ensureToken() }
         let tracker = try TrackerConnection.open(
-            url: c.tracker, text: c.tracker.description, toolSetPath: c.toolSet, profilesPath: profilesPath, command: "serve")
+            url: c.tracker, text: c.tracker.description, toolSetPath: c.toolSet, profilesPath: profilesPath)
         for w in tracker.warnings { notes.append("recording: \(w)") }
         return ServerSetup(
             configuration: c, plan: plan, targets: targets, activeTarget: active, headToMRI: headToMRI, registrationRecord: record, registrationSource: source,
@@ -112,14 +112,8 @@ struct ServerSetup {
         let running = try self.start(log: log)
         FileHandle.standardOutput.write(Data(self.banner(running.server).utf8))
         let stopSignal = DispatchSemaphore(value: 0)
-        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stopSignal.signal() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals { _ in stopSignal.signal() }
+        defer { signals.cancel() }
         stopSignal.wait()
         log.write("coilnav: stopping")
         running.stop()

@@ -13,7 +13,7 @@ final class ReadoutSignals: @unchecked Sendable {
     private let lock = NSLock()
     private var quitFlag = false
     private var resizedFlag = false
-    private var sources: [DispatchSourceSignal] = []
+    private var signals: TerminationSignals?
     let readFD: Int32
     private let writeFD: Int32
 
@@ -23,24 +23,17 @@ final class ReadoutSignals: @unchecked Sendable {
         self.readFD = fds[0]
         self.writeFD = fds[1]
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                if sig == SIGWINCH { self.resizedFlag = true } else { self.quitFlag = true }
-                self.lock.unlock()
-                self.wake()
-            }
-            source.resume()
-            self.sources.append(source)
+        self.signals = TerminationSignals([SIGINT, SIGTERM, SIGHUP, SIGWINCH]) { [weak self] sig in
+            guard let self else { return }
+            self.lock.lock()
+            if sig == SIGWINCH { self.resizedFlag = true } else { self.quitFlag = true }
+            self.lock.unlock()
+            self.wake()
         }
     }
 
     deinit {
-        for s in self.sources { s.cancel() }
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] { signal(sig, SIG_DFL) }
+        self.signals?.cancel()
         close(self.readFD)
         close(self.writeFD)
     }

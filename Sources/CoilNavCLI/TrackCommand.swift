@@ -78,7 +78,7 @@ struct TrackCommand: ParsableCommand {
 
     func run() throws {
         let tracker = try TrackerConnection.open(
-            text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles, command: "track")
+            text: self.tracker, toolSetPath: self.tools, profilesPath: self.profiles)
         let mockServer = tracker.mockServer
         defer { mockServer?.stop() }
         for w in tracker.warnings { printError("coilnav: warning: \(w)") }
@@ -99,14 +99,8 @@ struct TrackCommand: ParsableCommand {
             }
         }
         let driver = tracker.makeSource(onEvent: onEvent)
-        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { queue.requestStop() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals { _ in queue.requestStop() }
+        defer { signals.cancel() }
         driver.start()
         var printed = 0
         var stopping = false

@@ -44,22 +44,21 @@ struct TrackerConnection {
 
     /// - Parameters:
     ///   - text: the tracker URL as the user typed it (for messages).
-    ///   - command: the command name (kept for callers; every command accepts every URL).
-    static func open(text: String, toolSetPath: String?, profilesPath: String?, command: String) throws -> TrackerConnection {
+    static func open(text: String, toolSetPath: String?, profilesPath: String?) throws -> TrackerConnection {
         let url: TrackerURL
         do {
             url = try TrackerURL(parsing: text)
         } catch {
             throw CLIError("\(error)")
         }
-        return try Self.open(url: url, text: text, toolSetPath: toolSetPath, profilesPath: profilesPath, command: command)
+        return try Self.open(url: url, text: text, toolSetPath: toolSetPath, profilesPath: profilesPath)
     }
 
     /// - Parameters:
     ///   - mockTiming: how a mock:// tracker paces its frames (real time unless a command asks otherwise).
     ///   - frameRateHz: overrides the frame rate of the device profile or the mock scenario.
     static func open(
-        url: TrackerURL, text: String, toolSetPath: String?, profilesPath: String?, command: String,
+        url: TrackerURL, text: String, toolSetPath: String?, profilesPath: String?,
         mockTiming: MockFrameTiming = .realTime, frameRateHz overrideRate: Double? = nil
     ) throws -> TrackerConnection {
         if case .replay(let path, let speed) = url {

@@ -338,7 +338,7 @@ func csvQuoted(_ s: String) -> String {
 }
 
 /// Text safe inside an XML attribute value.
-func xmlAttribute(_ s: String) -> String {
+package func xmlAttribute(_ s: String) -> String {
     var out = ""
     for c in s.unicodeScalars {
         switch c {
@@ -362,7 +362,7 @@ func xmlComment(_ s: String) -> String {
 }
 
 /// Tabs, line breaks and other control characters replaced by spaces.
-func oneLine(_ s: String) -> String {
+package func oneLine(_ s: String) -> String {
     String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
 }
 

@@ -1,7 +1,7 @@
 // Number formatting for error messages, without Foundation.
 
 /// `x` with exactly `decimals` digits after the point ("1.25", "-0.30"), or "nan"/"inf"/"-inf".
-func formatFixed(_ x: Double, decimals: Int = 2) -> String {
+package func formatFixed(_ x: Double, decimals: Int = 2) -> String {
     if x.isNaN { return "nan" }
     if x.isInfinite { return x < 0 ? "-inf" : "inf" }
     var scale = 1.0

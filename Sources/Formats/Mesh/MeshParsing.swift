@@ -197,7 +197,7 @@ func checkFitsFloat32(_ mesh: TriangleMesh, destination: String) throws(FileForm
 
 /// The shortest decimal text that reads back to the same finite `Double`: whole numbers below
 /// 10¹⁵ without a fraction (`12`, `-3`), others as Swift prints them (`0.1`, `1e-05`).
-func shortestDecimal(_ x: Double) -> String {
+package func shortestDecimal(_ x: Double) -> String {
     if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int64(x)) }
     return x.description
 }
